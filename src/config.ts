@@ -1,0 +1,77 @@
+import path from 'node:path';
+
+export type Mode = 'development' | 'production';
+
+export interface Config {
+  /** `development` shows GraphiQL, introspection and error details; `production` hides them. (Default: development) */
+  mode: Mode;
+  /** Interface the HTTP server binds. (Default: 127.0.0.1; use 0.0.0.0 behind a load balancer) */
+  host: string;
+  /** HTTP port. (Default: 4000) */
+  port: number;
+  /** PostgreSQL URL. (Default: none, which starts the embedded server) */
+  databaseUrl: string | null;
+  /** Where the embedded PostgreSQL, the development issuer's keys and other local state live. (Default: .data) */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. (Default: 54329) */
+  embeddedPgPort: number;
+  /** Largest number of pooled PostgreSQL connections. (Default: 10) */
+  dbPoolMax: number;
+  /** Load the demo data set when the database is empty. (Default: true with the embedded database, false otherwise) */
+  loadDemo: boolean;
+  /** Accept tokens from the local development issuer (`huitong token`). (Default: true with the embedded database, false otherwise) */
+  devIssuer: boolean;
+  /** Audience every token must name. (Default: huitong) */
+  jwtAudience: string;
+  /** pino log level. (Default: info; silent in tests) */
+  logLevel: string;
+  /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
+  shutdownGraceMs: number;
+}
+
+/** Reads every setting once, and reports all problems together rather than the first. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  const embedded = databaseUrl === null;
+  const mode = oneOf(env.HUITONG_MODE ?? 'development', 'HUITONG_MODE', ['development', 'production'] as const, problems);
+  const config: Config = {
+    mode,
+    host: env.HOST ?? '127.0.0.1',
+    port: int(env.PORT ?? '4000', 'PORT', problems),
+    databaseUrl,
+    dataDir: path.resolve(env.HUITONG_DATA_DIR ?? '.data'),
+    embeddedPgPort: int(env.HUITONG_PG_PORT ?? '54329', 'HUITONG_PG_PORT', problems),
+    dbPoolMax: int(env.DB_POOL_MAX ?? '10', 'DB_POOL_MAX', problems),
+    loadDemo: bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', problems),
+    devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
+    jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
+    logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
+    shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
+  };
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+  return config;
+}
+
+function int(value: string, name: string, problems: string[]): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) problems.push(`${name}: "${value}" is not a whole number`);
+  return n;
+}
+
+function bool(value: string | undefined, fallback: boolean, name: string, problems: string[]): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(value.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false;
+  problems.push(`${name}: "${value}" is not one of: true, false`);
+  return fallback;
+}
+
+function oneOf<T extends string>(value: string, name: string, allowed: readonly T[], problems: string[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problems.push(`${name}: "${value}" is not one of: ${allowed.join(', ')}`);
+  return allowed[0];
+}

@@ -1,0 +1,87 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
+import { catalogEntities } from '../catalog/index.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
+import { migrations } from './migrations/index.js';
+
+export { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
+
+/**
+ * The hub's handle on PostgreSQL: a `pg` pool for hot paths (plain SQL, one round trip per
+ * look-up) and a MikroORM instance for entities and migrations.
+ */
+export interface Database {
+  url: string;
+  pool: pg.Pool;
+  orm: MikroORM;
+  close(): Promise<void>;
+}
+
+/** Dates (`date` columns) stay `YYYY-MM-DD` strings: a JS Date would shift them by the time zone. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.DATE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export async function connectDatabase(url: string, options: { poolMax: number; logger: Logger }): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolMax, types });
+  pool.on('error', (err) => options.logger.warn({ err }, 'idle PostgreSQL connection failed'));
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities: [...catalogEntities],
+    extensions: [Migrator],
+    migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, silent: true },
+    pool: { min: 0, max: 4 },
+    allowGlobalContext: false,
+    debug: false,
+  });
+  return {
+    url,
+    pool,
+    orm,
+    async close() {
+      await Promise.allSettled([pool.end(), orm.close(true)]);
+    },
+  };
+}
+
+/** Applies pending migrations; returns the names of those applied. */
+export async function migrate(db: Database): Promise<string[]> {
+  const applied = await db.orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}
+
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  return (await db.orm.getMigrator().getPendingMigrations()).map((m) => m.name);
+}
+
+/**
+ * The PostgreSQL to use: `DATABASE_URL` as given, or else the embedded server under the data
+ * directory, started here, with the `huitong` database created on first start.
+ */
+export async function locateDatabase(
+  config: Config,
+  logger: Logger,
+): Promise<{ url: string; embedded: EmbeddedServer | null }> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
+  const embedded = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, logger });
+  await createDatabaseIfMissing(embedded.adminUrl, 'huitong');
+  return { url: embedded.urlFor('huitong'), embedded };
+}
+
+export async function createDatabaseIfMissing(adminUrl: string, name: string, template?: string): Promise<void> {
+  const client = new pg.Client(adminUrl);
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) {
+      const ident = pg.Client.prototype.escapeIdentifier(name);
+      await client.query(`create database ${ident}${template ? ` template ${pg.Client.prototype.escapeIdentifier(template)}` : ''}`);
+    }
+  } finally {
+    await client.end();
+  }
+}

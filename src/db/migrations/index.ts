@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261124000001Foundation } from './Migration20261124000001Foundation.js';
+
+/**
+ * Every migration, oldest first. Listed by hand rather than found by a file glob, so the same
+ * list runs under tsx, vitest and a compiled build.
+ */
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261124000001Foundation', class: Migration20261124000001Foundation },
+];

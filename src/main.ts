@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { syncRegisters } from './catalog/index.js';
+import type { Config } from './config.js';
+import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
+import type { Logger } from './log.js';
+import { createHubYoga, listen, type HubServices, type HubYoga } from './server/index.js';
+import { loadDemo } from './simulate/index.js';
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export interface OpenedDatabase {
+  db: Database;
+  embedded: EmbeddedServer | null;
+  close(): Promise<void>;
+}
+
+/** Finds (or starts) PostgreSQL, connects, and applies pending migrations. */
+export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
+  const { url, embedded } = await locateDatabase(config, logger);
+  try {
+    const db = await connectDatabase(url, { poolMax: config.dbPoolMax, logger });
+    const applied = await migrate(db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    return {
+      db,
+      embedded,
+      async close() {
+        await db.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+export interface RunningHub {
+  url: string;
+  services: HubServices;
+  yoga: HubYoga;
+  close(): Promise<void>;
+}
+
+/** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
+export async function serveHub(config: Config, logger: Logger, db: Database): Promise<RunningHub> {
+  const services: HubServices = { config, logger, db, version: VERSION };
+  const yoga = createHubYoga(services);
+  const server = await listen(services, yoga, config.port, config.host);
+  return { url: server.url, services, yoga, close: () => server.close() };
+}
+
+/** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
+export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
+  const started = Date.now();
+  const opened = await openDatabase(config, logger);
+  try {
+    await syncRegisters(opened.db.pool);
+    if (config.loadDemo) await loadDemo(opened.db, logger);
+    const hub = await serveHub(config, logger, opened.db);
+    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
+    return {
+      ...hub,
+      async close() {
+        await hub.close();
+        await opened.close();
+      },
+    };
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { pendingMigrations } from '../db/index.js';
+import type { HubContext, HubServices } from './context.js';
+import { buildSchema } from './schema.js';
+
+export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
+
+export function createHubYoga(hub: HubServices): HubYoga {
+  const dev = hub.config.mode === 'development';
+  return createYoga<Record<string, never>, HubContext>({
+    schema: buildSchema(),
+    context: () => ({ hub }),
+    graphqlEndpoint: '/graphql',
+    graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
+    landingPage: false,
+    maskedErrors: { isDev: dev },
+    logging: {
+      debug: (...args) => hub.logger.debug({ component: 'yoga' }, args.map(String).join(' ')),
+      info: (...args) => hub.logger.info({ component: 'yoga' }, args.map(String).join(' ')),
+      warn: (...args) => hub.logger.warn({ component: 'yoga' }, args.map(String).join(' ')),
+      error: (...args) => hub.logger.error({ component: 'yoga' }, args.map(String).join(' ')),
+    },
+  });
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes. */
+  close(): Promise<void>;
+}
+
+/** Serves `/graphql`, `/healthz` (process alive) and `/readyz` (database reachable, migrations current). */
+export async function listen(hub: HubServices, yoga: HubYoga, port: number, host: string): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    const route = req.url?.split('?')[0];
+    if (route === '/healthz') return json(res, 200, { status: 'ok' });
+    if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    return yoga(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host;
+  return {
+    server,
+    url: `http://${shownHost}:${address.port}`,
+    close: () => closeGracefully(server, hub.config.shutdownGraceMs),
+  };
+}
+
+async function ready(hub: HubServices): Promise<{ status: number; body: unknown }> {
+  try {
+    const pending = await pendingMigrations(hub.db);
+    if (pending.length) return { status: 503, body: { status: 'migrations pending', pending } };
+    return { status: 200, body: { status: 'ready' } };
+  } catch (err) {
+    hub.logger.warn({ err }, 'readiness check failed');
+    return { status: 503, body: { status: 'database unreachable' } };
+  }
+}
+
+function json(res: ServerResponse<IncomingMessage>, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function closeGracefully(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}

@@ -1,0 +1,16 @@
+import type { Config } from '../config.js';
+import type { Database } from '../db/index.js';
+import type { Logger } from '../log.js';
+
+/** What the running hub offers its request handlers: built once at start-up. */
+export interface HubServices {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  version: string;
+}
+
+/** Per-request context handed to every resolver. Resolvers never read raw headers. */
+export interface HubContext {
+  hub: HubServices;
+}

@@ -1,0 +1,30 @@
+import { GraphQLError } from 'graphql';
+
+/** Stable codes that callers branch on; tests assert the code, never the message. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'PURPOSE_REQUIRED'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'SOURCE_UNAVAILABLE'
+  | 'RATE_LIMITED'
+  | 'AUDIT_UNAVAILABLE';
+
+export class HubError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { code, ...details } });
+  }
+}
+
+export const badUserInput = (argument: string, reason: string) =>
+  new HubError('BAD_USER_INPUT', `${argument}: ${reason}`, { argument, reason });
+
+export const notFound = (what: string, key: string) => new HubError('NOT_FOUND', `${what} ${key} was not found.`, { key });
+
+export const sourceUnavailable = (department: string) =>
+  new HubError('SOURCE_UNAVAILABLE', `${department} did not answer; the rest of the answer stands.`, { department });

@@ -1,0 +1,27 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { IResolvers } from '@graphql-tools/utils';
+import type { GraphQLSchema } from 'graphql';
+import type { HubContext } from './context.js';
+import { hubResolvers } from './hub-resolvers.js';
+
+/** The public contract, SDL first: one file per area. */
+export const SDL_DIR = path.resolve(import.meta.dirname, '../../schemas/graphql');
+
+export function readContract(dir = SDL_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'));
+}
+
+type Resolvers = IResolvers<unknown, HubContext>;
+
+export function buildSchema(resolvers: Resolvers[] = [hubResolvers]): GraphQLSchema {
+  return makeExecutableSchema<HubContext>({
+    typeDefs: readContract(),
+    resolvers,
+    resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
+  });
+}

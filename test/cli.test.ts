@@ -1,0 +1,127 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadDevIssuer } from '../src/access/index.js';
+import { createTestDatabase } from './support/hub.js';
+import { freePort } from './support/ports.js';
+
+const CLI = path.resolve(import.meta.dirname, '../bin/huitong.js');
+const run = promisify(execFile);
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-cli-'));
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describe('huitong serve on its embedded PostgreSQL', () => {
+  test('answers GraphQL and /healthz, stops cleanly on SIGTERM, and keeps its data across a restart', async () => {
+    const env = { HUITONG_DATA_DIR: dataDir, PORT: String(await freePort()), HUITONG_PG_PORT: String(await freePort()) };
+
+    const first = await serve(env);
+    expect(await graphql(first.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    const demoLoadedAt = await graphql(first.url, '{ hub { name } }');
+    expect(await first.stop()).toBe(0);
+    expect(first.output()).toContain('stopped cleanly');
+    expect(first.output()).toContain('demo data loaded');
+
+    const second = await serve(env);
+    expect(await graphql(second.url, '{ hub { name } }')).toEqual(demoLoadedAt);
+    expect(await second.stop()).toBe(0);
+    // The demo is loaded on the first start only: the second found the cluster and its data.
+    expect(second.output()).not.toContain('demo data loaded');
+    expect(second.output()).not.toContain('creating the embedded PostgreSQL cluster');
+  }, 120_000);
+});
+
+describe('huitong serve with DATABASE_URL', () => {
+  test('uses the given PostgreSQL, migrates it, and starts no embedded server', async () => {
+    const database = await createTestDatabase();
+    const externalDir = await mkdtemp(path.join(tmpdir(), 'huitong-ext-'));
+    try {
+      const hub = await serve({ DATABASE_URL: database.url, HUITONG_DATA_DIR: externalDir, PORT: String(await freePort()) });
+      expect(await graphql(hub.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+      expect(await hub.stop()).toBe(0);
+      expect(existsSync(path.join(externalDir, 'pg'))).toBe(false);
+    } finally {
+      await database.drop();
+      await rm(externalDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('huitong token', () => {
+  test('prints a JWT signed by the development issuer, naming department, roles and expiry', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'token', '--dept', 'civil-affairs', '--role', 'consumer', '--ttl', '2h'], {
+      env: { ...process.env, HUITONG_DATA_DIR: dataDir },
+    });
+    const issuer = await loadDevIssuer(dataDir);
+    const { payload } = await jwtVerify(stdout.trim(), createLocalJWKSet({ keys: [issuer.publicJwk] }), {
+      issuer: 'huitong-dev',
+      audience: 'huitong',
+    });
+    expect(payload).toMatchObject({ dept: 'civil-affairs', roles: ['consumer'], sub: 'civil-affairs-system' });
+    expect(payload.exp! - payload.iat!).toBe(7200);
+  });
+
+  test('refuses an unknown role and says which roles exist', async () => {
+    const failed = await run(process.execPath, [CLI, 'token', '--dept', 'tax', '--role', 'superuser'], {
+      env: { ...process.env, HUITONG_DATA_DIR: dataDir },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toContain('not one of consumer, provider, catalog-admin, auditor, platform-admin');
+  });
+});
+
+interface Served {
+  url: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+async function serve(env: Record<string, string>): Promise<Served> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve'], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start within 60 s:\n${output}`)), 60_000);
+    const check = () => {
+      const match = /serving GraphQL at (\S+)\/graphql/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    exited.then((code) => reject(new Error(`exited with ${code} before serving:\n${output}`)));
+  });
+  return {
+    url,
+    output: () => output,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function graphql(url: string, query: string): Promise<unknown> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return res.json();
+}
