@@ -4,6 +4,7 @@ import { syncRegisters } from './catalog/index.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, startHub } from './main.js';
+import { loadReferenceData } from './registries/index.js';
 import { loadDemo } from './simulate/index.js';
 
 interface Command {
@@ -58,6 +59,7 @@ const commands: Record<string, Command> = {
       const opened = await openDatabase(config, logger);
       try {
         const registered = await syncRegisters(opened.db.pool);
+        await loadReferenceData(opened.db.pool);
         const loaded = await loadDemo(opened.db, logger);
         process.stdout.write(
           `registered ${registered.departments} departments and ${registered.purposes} purposes; ` +

@@ -3,6 +3,7 @@ import { syncRegisters } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
+import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
 
@@ -56,6 +57,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   const opened = await openDatabase(config, logger);
   try {
     await syncRegisters(opened.db.pool);
+    await loadReferenceData(opened.db.pool);
     if (config.loadDemo) await loadDemo(opened.db, logger);
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');

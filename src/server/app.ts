@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { AccessSession } from '../access/index.js';
 import { pendingMigrations } from '../db/index.js';
 import type { HubContext, HubServices } from './context.js';
 import { buildSchema } from './schema.js';
@@ -11,7 +12,7 @@ export function createHubYoga(hub: HubServices): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
     schema: buildSchema(),
-    context: () => ({ hub }),
+    context: () => ({ hub, access: new AccessSession(null, null) }),
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,

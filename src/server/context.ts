@@ -1,3 +1,4 @@
+import type { AccessSession } from '../access/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -13,4 +14,6 @@ export interface HubServices {
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */
 export interface HubContext {
   hub: HubServices;
+  /** Who asks, why, and what of the protected data has been released to them. */
+  access: AccessSession;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
+import { guardResourceFields } from '../access/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -18,10 +19,15 @@ export function readContract(dir = SDL_DIR): string[] {
 
 type Resolvers = IResolvers<unknown, HubContext>;
 
-export function buildSchema(resolvers: Resolvers[] = [hubResolvers]): GraphQLSchema {
-  return makeExecutableSchema<HubContext>({
-    typeDefs: readContract(),
-    resolvers,
-    resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
-  });
+/** Resolvers of every area of the contract; each area's folder exports its own. */
+const areas: Resolvers[] = [hubResolvers];
+
+export function buildSchema(resolvers: Resolvers[] = areas): GraphQLSchema {
+  return guardResourceFields(
+    makeExecutableSchema<HubContext>({
+      typeDefs: readContract(),
+      resolvers,
+      resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
+    }),
+  );
 }

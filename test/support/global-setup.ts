@@ -5,6 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { syncRegisters } from '../../src/catalog/index.js';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
+import { loadReferenceData } from '../../src/registries/index.js';
 import { freePort } from './ports.js';
 
 export const TEMPLATE = 'huitong_template';
@@ -42,6 +43,7 @@ export default async function setup(project: TestProject) {
   const db = await connectDatabase(templateUrl, { poolMax: 2, logger });
   await migrate(db);
   await syncRegisters(db.pool);
+  await loadReferenceData(db.pool);
   await db.close();
   project.provide('adminUrl', adminUrl);
   return stop;

@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000001Foundation } from './Migration20261124000001Foundation.js';
+import { Migration20261124000002Divisions } from './Migration20261124000002Divisions.js';
 
 /**
  * Every migration, oldest first. Listed by hand rather than found by a file glob, so the same
@@ -7,4 +8,5 @@ import { Migration20261124000001Foundation } from './Migration20261124000001Foun
  */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261124000001Foundation', class: Migration20261124000001Foundation },
+  { name: 'Migration20261124000002Divisions', class: Migration20261124000002Divisions },
 ];

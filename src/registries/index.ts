@@ -1,0 +1,9 @@
+import type pg from 'pg';
+import { loadDivisions } from './spatial/index.js';
+
+/** Reference data every hub needs whatever its demo setting: the division codes. Loaded once. */
+export async function loadReferenceData(pool: pg.Pool): Promise<{ divisions: number }> {
+  const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from division');
+  if (rows[0].n > 0) return { divisions: 0 };
+  return { divisions: await loadDivisions(pool) };
+}

@@ -1,0 +1,1 @@
+export { loadDivisions, type DivisionLevel, type DivisionRow } from './divisions.js';

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createTestDatabase } from '../support/hub.js';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database?.drop());
+
+const count = async (sql: string, params: unknown[] = []) =>
+  (await database.db.pool.query<{ n: number }>(sql, params)).rows[0].n;
+
+test('Yongzhou has its 13 county-level units, 195 townships and 3,331 villages (2023 codes)', async () => {
+  expect(await count(`select count(*)::int n from division where parent_code = '431100' and valid_to is null`)).toBe(13);
+  expect(await count(`select count(*)::int n from division where level = 'township' and code like '4311%'`)).toBe(195);
+  expect(await count(`select count(*)::int n from division where level = 'village' and code like '4311%'`)).toBe(3331);
+});
+
+test('the hierarchy runs from village to province', async () => {
+  const { rows } = await database.db.pool.query(`
+    with recursive up as (
+      select code, name, level, parent_code from division where code = '431103001001'
+      union all select d.code, d.name, d.level, d.parent_code from division d join up on d.code = up.parent_code)
+    select code, name, level from up`);
+  expect(rows).toEqual([
+    { code: '431103001001', name: '清桥社区居委会', level: 'village' },
+    { code: '431103001', name: '梅湾街道', level: 'township' },
+    { code: '431103', name: '冷水滩区', level: 'county' },
+    { code: '431100', name: '永州市', level: 'prefecture' },
+    { code: '430000', name: '湖南省', level: 'province' },
+  ]);
+});
+
+test('codes no longer in use are kept with their end date, and statistical zones are marked', async () => {
+  const { rows } = await database.db.pool.query(
+    `select code, name, valid_to::text, statistical_only from division where code in ('431121', '432900', '431171') order by code`,
+  );
+  expect(rows).toEqual([
+    { code: '431121', name: '祁阳县', valid_to: '2021-05-17', statistical_only: false },
+    { code: '431171', name: '永州经济技术开发区', valid_to: null, statistical_only: true },
+    { code: '432900', name: '零陵地区', valid_to: '1995-11-21', statistical_only: false },
+  ]);
+});
