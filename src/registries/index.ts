@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { loadDivisions } from './spatial/index.js';
 
+export { spatialResolvers, divisionLoaders, type Division } from './spatial/index.js';
+
 /** Reference data every hub needs whatever its demo setting: the division codes. Loaded once. */
 export async function loadReferenceData(pool: pg.Pool): Promise<{ divisions: number }> {
   const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from division');

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestDatabase } from '../support/hub.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestDatabase, startTestHub, type TestHub } from '../support/hub.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -40,4 +40,24 @@ test('codes no longer in use are kept with their end date, and statistical zones
     { code: '431171', name: '永州经济技术开发区', valid_to: null, statistical_only: true },
     { code: '432900', name: '零陵地区', valid_to: '1995-11-21', statistical_only: false },
   ]);
+});
+
+describe('GraphQL', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(() => hub?.close());
+
+  test('a division answers with its parent and children', async () => {
+    const res = await hub.query(`{ division(code: "431103") { name level parent { name } children { code name } } }`);
+    expect(res.data.division).toMatchObject({ name: '冷水滩区', level: 'county', parent: { name: '永州市' } });
+    expect(res.data.division.children).toHaveLength(18);
+    expect(res.data.division.children[0]).toEqual({ code: '431103001', name: '梅湾街道' });
+  });
+
+  test('a malformed code is BAD_USER_INPUT naming the argument', async () => {
+    const res = await hub.query(`{ division(code: "4311") { name } }`);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
+  });
 });

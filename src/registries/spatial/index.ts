@@ -1,1 +1,3 @@
 export { loadDivisions, type DivisionLevel, type DivisionRow } from './divisions.js';
+export { divisionLoaders, type Division } from './loaders.js';
+export { spatialResolvers } from './graphql.js';
