@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { syncRegisters } from './catalog/index.js';
+import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
@@ -45,10 +45,12 @@ export interface RunningHub {
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
 export async function serveHub(config: Config, logger: Logger, db: Database): Promise<RunningHub> {
-  const services: HubServices = { config, logger, db, version: VERSION };
+  const catalog = new CatalogState(db.pool, logger);
+  await catalog.start(db.url);
+  const services: HubServices = { config, logger, db, version: VERSION, catalog };
   const yoga = createHubYoga(services);
   const server = await listen(services, yoga, config.port, config.host);
-  return { url: server.url, services, yoga, close: () => server.close() };
+  return { url: server.url, services, yoga, close: () => server.close().finally(() => catalog.stop()) };
 }
 
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
@@ -57,6 +59,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   const opened = await openDatabase(config, logger);
   try {
     await syncRegisters(opened.db.pool);
+    await syncResources(opened.db.pool);
     await loadReferenceData(opened.db.pool);
     if (config.loadDemo) await loadDemo(opened.db, logger);
     const hub = await serveHub(config, logger, opened.db);

@@ -1,5 +1,5 @@
 import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
-import { defaultFieldResolver, type GraphQLFieldConfig, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, getNamedType, isLeafType, type GraphQLFieldConfig, type GraphQLSchema } from 'graphql';
 import type { AccessSession } from './session.js';
 
 interface GuardedContext {
@@ -18,7 +18,8 @@ export function guardResourceFields(schema: GraphQLSchema): GraphQLSchema {
       const resource = getDirective(mapped, type as never, 'resource')?.[0]?.code as string | undefined;
       if (!resource) return field;
       const subjectField = subjectFieldOf(mapped, typeName);
-      return guard(field, { resource, type: typeName, field: fieldName, subjectField });
+      const linksRecords = !isLeafType(getNamedType(field.type));
+      return guard(field, { resource, type: typeName, field: fieldName, subjectField, linksRecords });
     },
   });
 }
@@ -33,7 +34,7 @@ function subjectFieldOf(schema: GraphQLSchema, typeName: string): string | null 
 
 function guard(
   field: GraphQLFieldConfig<unknown, GuardedContext>,
-  at: { resource: string; type: string; field: string; subjectField: string | null },
+  at: { resource: string; type: string; field: string; subjectField: string | null; linksRecords: boolean },
 ): GraphQLFieldConfig<unknown, GuardedContext> {
   const resolve = field.resolve ?? defaultFieldResolver;
   return {
@@ -41,7 +42,10 @@ function guard(
     resolve(parent, args, context, info) {
       const subject = at.subjectField ? ((parent as Record<string, unknown>)[at.subjectField] as string | null) ?? null : null;
       const release = (value: unknown) =>
-        context.access.release({ resource: at.resource, type: at.type, field: at.field, subject, path: info.path }, value);
+        context.access.release(
+          { resource: at.resource, type: at.type, field: at.field, subject, linksRecords: at.linksRecords, path: info.path },
+          value,
+        );
       const value = resolve(parent, args, context, info);
       return value instanceof Promise ? value.then(release) : release(value);
     },

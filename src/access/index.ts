@@ -1,3 +1,14 @@
 export { loadDevIssuer, DEV_ISSUER, ROLES, type DevIssuer, type Role } from './dev-issuer.js';
-export { AccessSession, type Principal, type StatedPurpose, type FieldRelease, type Touched } from './session.js';
+export {
+  AccessSession,
+  hubToday,
+  type Principal,
+  type StatedPurpose,
+  type FieldRelease,
+  type Touched,
+  type PolicySource,
+  type AccessReport,
+} from './session.js';
 export { guardResourceFields } from './guard.js';
+export { decideField, type FieldDecision, type FieldQuestion, type Grant, type ResourcePolicy, type WithholdReason } from './decide-field.js';
+export { applyMask, maskIdNumber, maskMobile, maskName, type DisplayMask } from './mask.js';

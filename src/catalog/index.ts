@@ -1,2 +1,17 @@
 export { catalogEntities, type Department, type Purpose } from './entities.js';
 export { syncRegisters, CatalogFileError, CATALOG_DIR } from './registers.js';
+export {
+  checkDeclaration,
+  compileRecordSchema,
+  declarationSchema,
+  DeclarationError,
+  formatProblem,
+  type DataItem,
+  type DeclarationProblem,
+  type ResourceDeclaration,
+} from './declaration.js';
+export { applyDeclarations, retireResource, syncResources, RESOURCES_DIR, type Outcome } from './resources.js';
+export { CatalogState } from './state.js';
+export { catalogResolvers } from './graphql.js';
+export { addWorkingDays } from './working-days.js';
+export { dcatCatalog } from './dcat.js';

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { AccessSession } from '../access/index.js';
+import { dcatCatalog } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
 import type { HubContext, HubServices } from './context.js';
+import { useAccessReport } from './access-report.js';
 import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
@@ -12,7 +14,8 @@ export function createHubYoga(hub: HubServices): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
     schema: buildSchema(),
-    context: () => ({ hub, access: new AccessSession(null, null) }),
+    context: () => ({ hub, access: new AccessSession(null, null, hub.catalog) }),
+    plugins: [useAccessReport()],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,
@@ -39,6 +42,7 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, req, res);
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -63,6 +67,17 @@ async function ready(hub: HubServices): Promise<{ status: number; body: unknown 
   } catch (err) {
     hub.logger.warn({ err }, 'readiness check failed');
     return { status: 503, body: { status: 'database unreachable' } };
+  }
+}
+
+/** The public part of the catalogue, DCAT-AP in JSON-LD, for harvesting. */
+async function serveDcat(hub: HubServices, req: IncomingMessage, res: ServerResponse<IncomingMessage>): Promise<void> {
+  try {
+    const body = await dcatCatalog(hub.db.pool, `http://${req.headers.host ?? 'localhost'}`);
+    res.writeHead(200, { 'content-type': 'application/ld+json; charset=utf-8' }).end(JSON.stringify(body));
+  } catch (err) {
+    hub.logger.error({ err }, 'DCAT export failed');
+    json(res, 503, { status: 'catalogue unavailable' });
   }
 }
 

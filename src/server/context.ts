@@ -1,4 +1,5 @@
 import type { AccessSession } from '../access/index.js';
+import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -9,6 +10,8 @@ export interface HubServices {
   logger: Logger;
   db: Database;
   version: string;
+  /** Resources and grants in memory, as the access policy reads them. */
+  catalog: CatalogState;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

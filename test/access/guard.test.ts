@@ -1,7 +1,20 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { graphql } from 'graphql';
 import { expect, test } from 'vitest';
-import { AccessSession, guardResourceFields } from '../../src/access/index.js';
+import { AccessSession, guardResourceFields, type PolicySource } from '../../src/access/index.js';
+
+// Persons shared with everyone, so that only the recording is under test here.
+const openPolicy: PolicySource = {
+  resource: (code) => ({
+    code,
+    provider: 'public-security',
+    sharing: 'unconditional',
+    items: new Map(['idNumber', 'name', 'nickname'].map((n) => [n, { sensitivity: 'personal' as const }])),
+  }),
+  grants: () => [],
+};
+const asker = () =>
+  new AccessSession({ department: 'civil-affairs', system: 'test', roles: ['consumer'] }, { code: 'social-assistance', caseNumber: 'T-1' }, openPolicy);
 
 const schema = guardResourceFields(
   makeExecutableSchema({
@@ -23,7 +36,7 @@ const schema = guardResourceFields(
 );
 
 test('every released field of a resource type is recorded with the subject it is about', async () => {
-  const access = new AccessSession(null, null);
+  const access = asker();
   const result = await graphql({ schema, source: '{ people { name nickname } }', contextValue: { access } });
   expect(result.errors).toBeUndefined();
   expect(result.data).toEqual({ people: [{ name: '张三', nickname: '张三儿' }, { name: '李四', nickname: '李四儿' }] });
@@ -34,7 +47,7 @@ test('every released field of a resource type is recorded with the subject it is
 });
 
 test('a query that touches no resource type records nothing', async () => {
-  const access = new AccessSession(null, null);
+  const access = asker();
   await graphql({ schema, source: '{ __typename }', contextValue: { access } });
   expect(access.touched.size).toBe(0);
 });

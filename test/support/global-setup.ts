@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { syncRegisters } from '../../src/catalog/index.js';
+import { syncRegisters, syncResources } from '../../src/catalog/index.js';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
 import { loadReferenceData } from '../../src/registries/index.js';
@@ -43,6 +43,7 @@ export default async function setup(project: TestProject) {
   const db = await connectDatabase(templateUrl, { poolMax: 2, logger });
   await migrate(db);
   await syncRegisters(db.pool);
+  await syncResources(db.pool);
   await loadReferenceData(db.pool);
   await db.close();
   project.provide('adminUrl', adminUrl);
