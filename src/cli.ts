@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { syncRegisters } from './catalog/index.js';
+import { catalogCommand } from './catalog/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, startHub } from './main.js';
@@ -14,6 +15,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  catalog: catalogCommand,
   serve: {
     summary: 'run the exchange (embedded PostgreSQL unless DATABASE_URL is set)',
     usage: 'huitong serve',

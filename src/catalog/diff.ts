@@ -17,7 +17,7 @@ const isNamedList = (v: unknown): v is { name: string }[] =>
 export function diffDeclarations(before: unknown, after: unknown, path = ''): FieldChange[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   if (isObject(before) && isObject(after)) {
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    const keys = [...new Set([...Object.keys(after), ...Object.keys(before)])]; // in the order of the new declaration
     return keys.flatMap((k) => diffDeclarations(before[k], after[k], path ? `${path}.${k}` : k));
   }
   if (isNamedList(before) && isNamedList(after) && before.length + after.length > 0) {

@@ -15,3 +15,4 @@ export { CatalogState } from './state.js';
 export { catalogResolvers } from './graphql.js';
 export { addWorkingDays } from './working-days.js';
 export { dcatCatalog } from './dcat.js';
+export { importCatalog, readCatalogSheet, RESOURCE_COLUMNS as SHEET_RESOURCE_COLUMNS, ITEM_COLUMNS as SHEET_ITEM_COLUMNS, type RowReport } from './spreadsheet.js';

@@ -56,7 +56,7 @@ export async function applyDeclarations(
   pool: pg.Pool,
   inputs: DeclarationInput[],
   change: Change,
-  options: { dryRun?: boolean; reinstate?: boolean; fileNamesAreCodes?: boolean; only?: 'new' | 'existing' } = {},
+  options: { dryRun?: boolean; reinstate?: boolean; fileNamesAreCodes?: boolean; only?: 'new' | 'existing'; projectDir?: string } = {},
 ): Promise<Outcome[]> {
   const client = await pool.connect();
   try {
@@ -69,7 +69,7 @@ export async function applyDeclarations(
     const seen = new Map<string, string>();
     const outcomes = inputs.map((input): Outcome => {
       const unreadable = (input.data as { __unreadable?: string } | null)?.__unreadable;
-      const problems = unreadable ? [{ source: input.source, path: '', message: `not valid JSON: ${unreadable}` }] : checkDeclaration(input.data, input.source, { departments });
+      const problems = unreadable ? [{ source: input.source, path: '', message: `not valid JSON: ${unreadable}` }] : checkDeclaration(input.data, input.source, { departments, projectDir: options.projectDir });
       const declaration = input.data as ResourceDeclaration;
       const code = typeof declaration?.code === 'string' ? declaration.code : null;
       if (code && options.fileNamesAreCodes && path.basename(input.source) !== `${code}.json`) {
@@ -175,12 +175,13 @@ function searchText(d: ResourceDeclaration): string {
 export const RESOURCES_DIR = path.resolve(import.meta.dirname, '../../catalog/resources');
 
 /** Registers or updates every resource declared in `catalog/resources/` (all or nothing). */
-export function syncResources(pool: pg.Pool, options: { dir?: string; dryRun?: boolean } = {}): Promise<Outcome[]> {
+export function syncResources(pool: pg.Pool, options: { dir?: string; dryRun?: boolean; projectDir?: string } = {}): Promise<Outcome[]> {
   const dir = options.dir ?? RESOURCES_DIR;
   return readDeclarationFiles(dir).then((inputs) =>
     applyDeclarations(pool, inputs, { actor: 'catalog sync', reason: `declaration files in ${path.relative(process.cwd(), dir) || dir}` }, {
       dryRun: options.dryRun,
       fileNamesAreCodes: true,
+      projectDir: options.projectDir,
     }),
   );
 }

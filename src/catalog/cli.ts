@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { openDatabase } from '../main.js';
+import { DeclarationError, formatProblem } from './declaration.js';
+import type { Outcome } from './resources.js';
+import { syncResources } from './resources.js';
+import { importCatalog } from './spreadsheet.js';
+import { syncRegisters } from './registers.js';
+
+const USAGE = 'huitong catalog sync [--dry-run] | huitong catalog import FILE.xlsx|FILE.csv [--dry-run] [--reason TEXT]';
+
+// The CLI reports errors whose code starts with ERR_PARSE_ARGS as usage errors (exit 2).
+const usage = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_CATALOG' });
+
+function describe(o: Outcome): string {
+  if (o.change === 'refused') return `refused     ${o.code ?? o.source}\n${o.problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`;
+  const diff = o.diff.length ? `: ${o.diff.map((d) => d.path).join(', ')}` : '';
+  return `${o.change.padEnd(11)} ${o.code} (version ${o.version})${o.change === 'updated' ? diff : ''}`;
+}
+
+/** `huitong catalog sync` and `huitong catalog import`. */
+export const catalogCommand = {
+  summary: 'register catalogue resources from catalog/resources/, or import a spreadsheet (see README)',
+  usage: USAGE,
+  async run(args: string[], config: Config, logger: Logger): Promise<void> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'dry-run': { type: 'boolean', default: false }, reason: { type: 'string' } },
+    });
+    const [action, file, ...rest] = positionals;
+    if (action !== 'sync' && action !== 'import') throw usage(`say sync or import`);
+    if (action === 'import' && !file) throw usage('name the spreadsheet to import');
+    if ((action === 'sync' && file) || rest.length) throw usage(`unexpected: ${[file, ...rest].filter(Boolean).join(' ')}`);
+    const dryRun = values['dry-run'];
+    const opened = await openDatabase(config, logger);
+    try {
+      await syncRegisters(opened.db.pool);
+      if (action === 'sync') {
+        try {
+          const outcomes = await syncResources(opened.db.pool, { dryRun });
+          process.stdout.write(`${outcomes.map(describe).join('\n')}\n${dryRun ? 'dry run: nothing stored\n' : ''}`);
+          if (outcomes.some((o) => o.change === 'refused')) throw new Error('some declarations are refused');
+        } catch (err) {
+          if (err instanceof DeclarationError) throw new Error(err.message);
+          throw err;
+        }
+        return;
+      }
+      const reports = await importCatalog(
+        opened.db.pool,
+        file!,
+        { actor: 'catalog import', reason: values.reason ?? `spreadsheet import of ${file}` },
+        { dryRun },
+      );
+      for (const r of reports) {
+        process.stdout.write(`row ${String(r.row).padEnd(4)} ${r.change.padEnd(11)} ${r.code ?? ''}${r.problems.map((p) => `\n  - ${p}`).join('')}\n`);
+      }
+      const refused = reports.some((r) => r.change === 'refused');
+      process.stdout.write(refused ? 'refused: nothing stored\n' : dryRun ? 'dry run: nothing stored\n' : 'imported\n');
+      if (refused) throw new Error('some rows are refused');
+    } finally {
+      await opened.close();
+    }
+  },
+};

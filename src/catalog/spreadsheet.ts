@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import type pg from 'pg';
+import type { DeclarationProblem } from './declaration.js';
+import { applyDeclarations, type Change, type DeclarationInput, type Outcome } from './resources.js';
+
+/** Resource columns: filled on a resource's first row, and on later rows either empty or the same. */
+export const RESOURCE_COLUMNS = [
+  'code', 'name', 'nameEn', 'summary', 'provider', 'class', 'category', 'graphqlType', 'sharingType', 'sharingConditions',
+  'sharingMethods', 'open', 'openConditions', 'updateCycle', 'publishedAt', 'related', 'recordSchema', 'format',
+] as const;
+/** Item columns: one data item per row. */
+export const ITEM_COLUMNS = ['itemName', 'itemTitle', 'itemType', 'itemDescription', 'sensitivity', 'identifiesPerson', 'mask'] as const;
+const KNOWN = new Set<string>([...RESOURCE_COLUMNS, ...ITEM_COLUMNS]);
+
+type Cells = Record<string, string>;
+interface SheetRow {
+  /** Row number as a spreadsheet shows it (the header is row 1). */
+  row: number;
+  cells: Cells;
+}
+
+/** What a dry run (or an import) says of one row. */
+export interface RowReport {
+  row: number;
+  code: string | null;
+  change: Outcome['change'];
+  problems: string[];
+}
+
+/** Reads the first sheet of an `.xlsx`, or a `.csv` (UTF-8, with or without BOM); row 1 holds the column names. */
+export async function readCatalogSheet(file: string): Promise<{ rows: SheetRow[]; problems: string[] }> {
+  const ext = path.extname(file).toLowerCase();
+  let table: string[][];
+  if (ext === '.csv') {
+    table = parse(await readFile(file), { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+  } else if (ext === '.xlsx') {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(file);
+    const sheet = workbook.worksheets[0];
+    table = [];
+    sheet?.eachRow({ includeEmpty: true }, (row, n) => {
+      const values: string[] = [];
+      row.eachCell({ includeEmpty: true }, (cell, col) => {
+        values[col - 1] = cell.text ?? '';
+      });
+      table[n - 1] = Array.from(values, (v) => v ?? '');
+    });
+    table = Array.from(table, (r) => r ?? []);
+  } else {
+    return { rows: [], problems: [`${path.basename(file)}: only .xlsx and .csv are read`] };
+  }
+  const [header = [], ...body] = table;
+  const names = header.map((h) => String(h).trim());
+  const unknown = names.filter((n) => n && !KNOWN.has(n));
+  const missing = ['code', 'itemName'].filter((n) => !names.includes(n));
+  const problems = [
+    ...unknown.map((n) => `row 1: unknown column "${n}"; the columns are: ${[...KNOWN].join(', ')}`),
+    ...missing.map((n) => `row 1: the column "${n}" is missing`),
+  ];
+  const rows = body
+    .map((values, i) => ({ row: i + 2, cells: Object.fromEntries(names.map((n, c) => [n, String(values[c] ?? '').trim()])) }))
+    .filter((r) => Object.values(r.cells).some(Boolean));
+  return { rows, problems };
+}
+
+const list = (v: string) => v.split(/[,;，；、]/).map((s) => s.trim()).filter(Boolean);
+const BOOLEAN: Record<string, boolean> = { yes: true, true: true, 是: true, y: true, '1': true, no: false, false: false, 否: false, n: false, '0': false };
+/** A boolean, or the text as written so that the declaration check names it. */
+const bool = (v: string): boolean | string => BOOLEAN[v.toLowerCase()] ?? v;
+const optional = (key: string, v: string | undefined) => (v ? { [key]: v } : {});
+
+function declarationOf(first: Cells, items: Cells[]): unknown {
+  return {
+    code: first.code,
+    name: first.name,
+    nameEn: first.nameEn,
+    summary: first.summary,
+    provider: first.provider,
+    classification: { class: first.class, category: first.category },
+    graphqlType: first.graphqlType,
+    items: items.map((c) => ({
+      name: c.itemName,
+      title: c.itemTitle,
+      type: c.itemType,
+      description: c.itemDescription,
+      sensitivity: c.sensitivity,
+      identifiesPerson: bool(c.identifiesPerson ?? ''),
+      ...optional('mask', c.mask),
+    })),
+    sharing: { type: first.sharingType, ...optional('conditions', first.sharingConditions), methods: list(first.sharingMethods ?? '') },
+    open: { open: bool(first.open ?? ''), ...optional('conditions', first.openConditions) },
+    updateCycle: first.updateCycle,
+    publishedAt: first.publishedAt,
+    ...(first.related ? { related: list(first.related) } : {}),
+    recordSchema: first.recordSchema,
+    ...optional('format', first.format),
+  };
+}
+
+/**
+ * Imports a catalogue kept in a spreadsheet: one row per data item, the resource's columns on its
+ * first row (later rows may repeat them). All or nothing, like `catalog sync`; a dry run stores
+ * nothing and says for each row what would be registered, updated, left unchanged or refused, and why.
+ */
+export async function importCatalog(pool: pg.Pool, file: string, change: Change, options: { dryRun?: boolean } = {}): Promise<RowReport[]> {
+  const { rows, problems } = await readCatalogSheet(file);
+  if (problems.length) return [{ row: 1, code: null, change: 'refused', problems }];
+  const groups = new Map<string, SheetRow[]>();
+  const reports: RowReport[] = [];
+  for (const r of rows) {
+    if (!r.cells.code) reports.push({ row: r.row, code: null, change: 'refused', problems: ['code is empty'] });
+    else groups.set(r.cells.code, [...(groups.get(r.cells.code) ?? []), r]);
+  }
+  const rowProblems = new Map<number, string[]>();
+  const note = (row: number, p: string) => rowProblems.set(row, [...(rowProblems.get(row) ?? []), p]);
+  const inputs: DeclarationInput[] = [];
+  const rowsOf = new Map<string, SheetRow[]>();
+  for (const group of groups.values()) {
+    const [first] = group;
+    for (const r of group.slice(1)) {
+      for (const column of RESOURCE_COLUMNS) {
+        const value = r.cells[column];
+        if (value && first.cells[column] !== value) note(r.row, `${column}: "${value}" differs from row ${first.row} ("${first.cells[column] ?? ''}")`);
+      }
+    }
+    const source = `${path.basename(file)} rows ${first.row}-${group[group.length - 1].row}`;
+    inputs.push({ source, data: declarationOf(first.cells, group.map((r) => r.cells)) });
+    rowsOf.set(source, group);
+  }
+  const outcomes = await applyDeclarations(pool, inputs, change, { dryRun: true });
+  const refused = outcomes.some((o) => o.change === 'refused') || rowProblems.size > 0 || reports.length > 0;
+  for (const o of outcomes) {
+    const group = rowsOf.get(o.source)!;
+    if (o.change === 'refused') for (const p of o.problems) note(rowFor(group, p), `${p.path || '/'}: ${p.message}`);
+    const groupRefused = o.change === 'refused' || group.some((r) => rowProblems.has(r.row));
+    for (const r of group) {
+      reports.push({ row: r.row, code: o.code, change: groupRefused ? 'refused' : o.change, problems: rowProblems.get(r.row) ?? [] });
+    }
+  }
+  reports.sort((a, b) => a.row - b.row);
+  if (!options.dryRun && !refused) await applyDeclarations(pool, inputs, change);
+  return reports;
+}
+
+/** The row a problem belongs to: its item's row for `items[i]…`, else the resource's first row. */
+function rowFor(group: SheetRow[], problem: DeclarationProblem): number {
+  const item = /^items\[(\d+)\]/.exec(problem.path);
+  return item ? (group[Number(item[1])]?.row ?? group[0].row) : group[0].row;
+}

@@ -1,0 +1,126 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { DeclarationError, formatProblem, syncResources, type ResourceDeclaration } from '../../src/catalog/index.js';
+import { createTestDatabase } from '../support/hub.js';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let project: string;
+const division: ResourceDeclaration = JSON.parse(await readFile(new URL('../../catalog/resources/spatial.division.json', import.meta.url), 'utf8'));
+
+const grid = (over: Record<string, unknown> = {}) => ({
+  ...division,
+  code: 'spatial.grid',
+  name: '网格',
+  nameEn: 'Grids',
+  summary: '城市管理网格 city management grids',
+  provider: 'natural-resources',
+  graphqlType: 'Grid',
+  related: [],
+  recordSchema: 'schemas/records/spatial.grid.json',
+  ...over,
+});
+
+async function declare(files: Record<string, unknown>): Promise<string> {
+  const dir = await mkdtemp(path.join(project, 'resources-'));
+  for (const [name, body] of Object.entries(files)) await writeFile(path.join(dir, name), typeof body === 'string' ? body : JSON.stringify(body));
+  return dir;
+}
+
+const stored = async () =>
+  (await database.db.pool.query<{ code: string; version: number }>('select code, version from catalog_resource order by code')).rows;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  project = await mkdtemp(path.join(tmpdir(), 'huitong-catalog-'));
+  await mkdir(path.join(project, 'schemas/records'), { recursive: true });
+  await writeFile(path.join(project, 'schemas/records/spatial.grid.json'), JSON.stringify({ type: 'object', properties: { code: { type: 'string' } } }));
+  await writeFile(path.join(project, 'schemas/records/spatial.division.json'), await readFile(new URL('../../schemas/records/spatial.division.json', import.meta.url)));
+  await writeFile(path.join(project, 'schemas/records/broken.json'), JSON.stringify({ type: 'objekt' }));
+});
+afterAll(async () => {
+  await database?.drop();
+  await rm(project, { recursive: true, force: true });
+});
+
+test('the declarations in catalog/resources are registered in the template, each as version 1', async () => {
+  expect(await stored()).toContainEqual({ code: 'spatial.division', version: 1 });
+});
+
+test('a bad declaration is refused with every problem named by file and path, and nothing is stored', async () => {
+  const dir = await declare({
+    'spatial.grid.json': grid({
+      provider: 'ministry-of-magic',
+      items: [
+        { ...division.items[0], sensitivity: 'secret' },
+        { ...division.items[1], mask: 'id-number', type: 'int' },
+      ],
+      sharing: { type: 'conditional', methods: ['query'] },
+      colour: 'blue',
+    }),
+    'spatial.address.json': grid({ code: 'spatial.address', recordSchema: 'schemas/records/broken.json' }),
+    'spatial.street.json': '{ not json',
+    'spatial.lake.json': grid({ code: 'spatial.pond' }),
+    'spatial.ok.json': grid({ code: 'spatial.ok' }),
+  });
+  const before = await stored();
+  const error = await syncResources(database.db.pool, { dir, projectDir: project }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(DeclarationError);
+  const problems = (error as DeclarationError).problems.map(formatProblem).map((p) => p.replace(`${dir}/`, ''));
+  expect(problems).toEqual(
+    expect.arrayContaining([
+      'spatial.grid.json: /: unknown key "colour"',
+      'spatial.grid.json: items[0].sensitivity: "secret" is not one of: public, internal, personal, sensitive',
+      expect.stringMatching(/^spatial\.grid\.json: sharing: must have required property 'conditions'/),
+      expect.stringMatching(/^spatial\.address\.json: recordSchema: schemas\/records\/broken\.json does not compile/),
+      expect.stringMatching(/^spatial\.street\.json: \/: not valid JSON/),
+      'spatial.lake.json: code: the file must be named spatial.pond.json',
+    ]),
+  );
+  expect(await stored()).toEqual(before);
+});
+
+test('semantic problems are listed together once the shape is right', async () => {
+  const dir = await declare({
+    'spatial.grid.json': grid({ provider: 'ministry-of-magic', items: [division.items[0], { ...division.items[1], mask: 'mobile', type: 'int' }, division.items[0]] }),
+  });
+  const error = (await syncResources(database.db.pool, { dir, projectDir: project }).catch((e: unknown) => e)) as DeclarationError;
+  expect(error.problems.map(({ path: p, message }) => `${p}: ${message}`)).toEqual([
+    'provider: "ministry-of-magic" is not a registered department',
+    'items[1].mask: "mobile" masks strings only, the item is int',
+    'items[2].name: "code" is declared twice',
+  ]);
+});
+
+test('a changed file makes a new version with a field-level diff; an unchanged one makes none', async () => {
+  const dir = await declare({ 'spatial.grid.json': grid() });
+  expect((await syncResources(database.db.pool, { dir, projectDir: project })).map((o) => o.change)).toEqual(['registered']);
+  expect((await syncResources(database.db.pool, { dir, projectDir: project })).map((o) => o.change)).toEqual(['unchanged']);
+  const items = [...division.items];
+  items[1] = { ...items[1], sensitivity: 'internal' };
+  await writeFile(path.join(dir, 'spatial.grid.json'), JSON.stringify(grid({ summary: '网格 grids', items })));
+  const [outcome] = await syncResources(database.db.pool, { dir, projectDir: project });
+  expect(outcome).toMatchObject({ change: 'updated', version: 2 });
+  const { rows } = await database.db.pool.query(
+    `select version, change, changed_by, diff from catalog_resource_version where code = 'spatial.grid' order by version`,
+  );
+  expect(rows.map((r) => [r.version, r.change, r.changed_by])).toEqual([
+    [1, 'registered', 'catalog sync'],
+    [2, 'updated', 'catalog sync'],
+  ]);
+  expect(rows[1].diff).toEqual([
+    { path: 'summary', before: '城市管理网格 city management grids', after: '网格 grids' },
+    { path: 'items[name].sensitivity', before: 'public', after: 'internal' },
+  ]);
+});
+
+test('a dry run reports what would happen and stores nothing', async () => {
+  const dir = await declare({ 'spatial.pool.json': grid({ code: 'spatial.pool' }), 'spatial.bad.json': grid({ code: 'spatial.bad', provider: 'nobody' }) });
+  const outcomes = await syncResources(database.db.pool, { dir, projectDir: project, dryRun: true });
+  expect(outcomes.map((o) => [o.code, o.change])).toEqual([
+    ['spatial.bad', 'refused'],
+    ['spatial.pool', 'registered'],
+  ]);
+  expect((await stored()).map((r) => r.code)).not.toContain('spatial.pool');
+});
