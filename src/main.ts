@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createIdentity } from './access/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
@@ -47,7 +48,8 @@ export interface RunningHub {
 export async function serveHub(config: Config, logger: Logger, db: Database): Promise<RunningHub> {
   const catalog = new CatalogState(db.pool, logger);
   await catalog.start(db.url);
-  const services: HubServices = { config, logger, db, version: VERSION, catalog };
+  const identity = await createIdentity(config, db.pool);
+  const services: HubServices = { config, logger, db, version: VERSION, identity, catalog };
   const yoga = createHubYoga(services);
   const server = await listen(services, yoga, config.port, config.host);
   return { url: server.url, services, yoga, close: () => server.close().finally(() => catalog.stop()) };

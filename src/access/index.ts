@@ -12,3 +12,9 @@ export {
 export { guardResourceFields } from './guard.js';
 export { decideField, type FieldDecision, type FieldQuestion, type Grant, type ResourcePolicy, type WithholdReason } from './decide-field.js';
 export { applyMask, maskIdNumber, maskMobile, maskName, type DisplayMask } from './mask.js';
+export { ACCEPTED_ALGORITHMS, type AcceptedAlgorithm } from './algorithms.js';
+export { TokenRefused, TokenVerifier, type RefusalReason } from './tokens.js';
+export { PurposeRefused, readsResource, type PurposeProblem } from './purpose.js';
+export { registerSystemKey, SystemKeys, type SystemKey } from './keys.js';
+export { Registers } from './registers.js';
+export { createIdentity, openAccessSession, type Identity, type IdentityOptions } from './identity.js';

@@ -1,4 +1,4 @@
-import type { AccessSession } from '../access/index.js';
+import type { AccessSession, Identity } from '../access/index.js';
 import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
@@ -10,6 +10,8 @@ export interface HubServices {
   logger: Logger;
   db: Database;
   version: string;
+  /** Token verification, registered keys, departments and purposes. */
+  identity: Identity;
   /** Resources and grants in memory, as the access policy reads them. */
   catalog: CatalogState;
 }
