@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { GraphQLSchema } from 'graphql';
 import { createIdentity } from './access/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
@@ -45,12 +46,12 @@ export interface RunningHub {
 }
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
-export async function serveHub(config: Config, logger: Logger, db: Database): Promise<RunningHub> {
+export async function serveHub(config: Config, logger: Logger, db: Database, schema?: GraphQLSchema): Promise<RunningHub> {
   const catalog = new CatalogState(db.pool, logger);
   await catalog.start(db.url);
   const identity = await createIdentity(config, db.pool);
   const services: HubServices = { config, logger, db, version: VERSION, identity, catalog };
-  const yoga = createHubYoga(services);
+  const yoga = createHubYoga(services, schema);
   const server = await listen(services, yoga, config.port, config.host);
   return { url: server.url, services, yoga, close: () => server.close().finally(() => catalog.stop()) };
 }

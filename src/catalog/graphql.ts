@@ -180,7 +180,10 @@ export const catalogResolvers: IResolvers<unknown, HubContext> = {
       ).rows,
   },
   Grant: {
-    fields: (g: { fields: Record<string, string> }) => Object.entries(g.fields).map(([name, level]) => ({ name, level })),
+    fields: (g: { fields: Record<string, string> }) =>
+      Object.entries(g.fields)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, level]) => ({ name, level })),
   },
 };
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
@@ -10,10 +11,10 @@ import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
-export function createHubYoga(hub: HubServices): HubYoga {
+export function createHubYoga(hub: HubServices, schema: GraphQLSchema = buildSchema()): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
-    schema: buildSchema(),
+    schema,
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
     plugins: [usePurposeBinding(), useAccessReport()],
     graphqlEndpoint: '/graphql',

@@ -2,3 +2,4 @@ export { createHubYoga, listen, type HubYoga, type RunningServer } from './app.j
 export type { HubContext, HubServices } from './context.js';
 export { HubError, badUserInput, notFound, purposeRequired, sourceUnavailable, unauthenticated, type ErrorCode } from './errors.js';
 export { perRequest } from './per-request.js';
+export { buildSchema } from './schema.js';

@@ -24,11 +24,12 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [hubResolvers, spatialResolvers, catalogResolvers];
 
-export function buildSchema(resolvers: Resolvers[] = areas): GraphQLSchema {
+/** The served schema; `extra` adds types and resolvers (tests use it for resources of their own). */
+export function buildSchema(extra: { typeDefs?: string[]; resolvers?: Resolvers[] } = {}): GraphQLSchema {
   return guardResourceFields(
     makeExecutableSchema<HubContext>({
-      typeDefs: readContract(),
-      resolvers,
+      typeDefs: [...readContract(), ...(extra.typeDefs ?? [])],
+      resolvers: [...areas, ...(extra.resolvers ?? [])],
       resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
     }),
   );
