@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 import { CITIZENS, citizenDeclaration, citizenSchema } from '../support/citizens.js';
 
 let hub: TestHub;
@@ -52,7 +52,7 @@ describe('registration through GraphQL', () => {
 
 describe('discovery', () => {
   const find = (args: string) => admin().query(`{ catalogResources(${args}) { totalCount edges { node { code } } pageInfo { hasNextPage endCursor } } }`);
-  const codes = (res: { data: any }) => res.data.catalogResources.edges.map((e: { node: { code: string } }) => e.node.code);
+  const codes = (res: GraphQLResponse) => res.data.catalogResources.edges.map((e: { node: { code: string } }) => e.node.code);
 
   test('finds resources by Chinese or English words in names, summaries and data items', async () => {
     expect(codes(await find(`search: "公民"`))).toEqual(['test.citizen']);
