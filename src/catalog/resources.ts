@@ -94,12 +94,10 @@ export async function applyDeclarations(
       return outcomes;
     }
     if (refused.length) throw new DeclarationError(refused);
-    const changed = outcomes.filter(
-      (o): o is Extract<Outcome, { change: 'registered' | 'updated' | 'reinstated' }> =>
-        o.change === 'registered' || o.change === 'updated' || o.change === 'reinstated',
-    );
-    for (const o of changed) {
-      const d = inputs.find((i) => i.source === o.source)!.data as ResourceDeclaration;
+    const isChange = (o: Outcome): o is Extract<Outcome, { change: 'registered' | 'updated' | 'reinstated' }> =>
+      o.change === 'registered' || o.change === 'updated' || o.change === 'reinstated';
+    const changed = outcomes.flatMap((o, i) => (isChange(o) ? [{ o, d: inputs[i].data as ResourceDeclaration }] : []));
+    for (const { o, d } of changed) {
       await client.query(
         `insert into catalog_resource (code, version, provider, class, sharing_type, sensitivities, declaration, search_text)
          values ($1, $2, $3, $4, $5, $6, $7, $8)

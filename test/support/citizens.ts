@@ -21,7 +21,7 @@ export const CITIZEN_SDL = /* GraphQL */ `
     division: Division
   }
   type Secret @resource(code: "test.secret") {
-    id: String! @subject
+    id: String @subject
     note: String
   }
 `;
