@@ -16,3 +16,4 @@ export { catalogResolvers } from './graphql.js';
 export { addWorkingDays } from './working-days.js';
 export { dcatCatalog } from './dcat.js';
 export { importCatalog, readCatalogSheet, RESOURCE_COLUMNS as SHEET_RESOURCE_COLUMNS, ITEM_COLUMNS as SHEET_ITEM_COLUMNS, type RowReport } from './spreadsheet.js';
+export { recordValidator, type RecordValidator } from './record-validator.js';

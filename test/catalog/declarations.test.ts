@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { DeclarationError, formatProblem, syncResources, type ResourceDeclaration } from '../../src/catalog/index.js';
+import { DeclarationError, formatProblem, recordValidator, syncResources, type ResourceDeclaration } from '../../src/catalog/index.js';
 import { createTestDatabase } from '../support/hub.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -123,4 +123,12 @@ test('a dry run reports what would happen and stores nothing', async () => {
     ['spatial.pool', 'registered'],
   ]);
   expect((await stored()).map((r) => r.code)).not.toContain('spatial.pool');
+});
+
+test('a connector gets the record schema of a resource with the version it belongs to', async () => {
+  const validator = await recordValidator(database.db.pool, 'spatial.division');
+  expect(validator?.version).toBe(1);
+  expect(validator?.validate({ code: '431102', name: '零陵区', level: 'county' })).toBe(true);
+  expect(validator?.validate({ code: '4311', name: '零陵区', level: 'county' })).toBe(false);
+  expect(await recordValidator(database.db.pool, 'no.such')).toBeNull();
 });
