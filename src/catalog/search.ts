@@ -53,7 +53,7 @@ export async function searchResources(
      order by ${rank} desc, code limit $${params.length - 1} offset $${params.length}`,
     params,
   );
-  return { rows, total: rows[0]?.total ?? (offset > 0 ? await countAll() : 0) };
+  return { rows, total: rows[0]?.total ?? (await countAll()) };
 
   async function countAll() {
     const { rows: counted } = await pool.query<{ n: number }>(

@@ -15,6 +15,8 @@ export class CatalogState implements PolicySource {
   private grantsByKey = new Map<string, Grant[]>();
   private listener: pg.Client | null = null;
   private loading: Promise<void> | null = null;
+  private databaseUrl = '';
+  private stopped = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -67,19 +69,54 @@ export class CatalogState implements PolicySource {
 
   /** Loads, then listens for changes made by any instance. */
   async start(databaseUrl: string): Promise<void> {
+    this.databaseUrl = databaseUrl;
+    this.stopped = false;
     await this.reload();
-    const client = new pg.Client(databaseUrl);
-    client.on('error', (err) => this.logger.warn({ err }, 'catalogue listener failed; changes from other instances are not seen'));
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: LISTENER_NAME });
+    client.on('error', (err) => this.logger.warn({ err }, 'catalogue listener failed'));
     client.on('notification', () => {
       this.reload().catch((err) => this.logger.error({ err }, 'catalogue reload failed'));
+    });
+    client.on('end', () => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      if (!this.stopped) this.reconnect(RECONNECT_FIRST_MS);
     });
     await client.connect();
     await client.query(`listen ${CATALOG_CHANNEL}`);
     this.listener = client;
   }
 
+  /**
+   * A lost listener would leave this instance deciding on stale grants (a revocation made through
+   * another instance unseen), so it reconnects with backoff and reloads what it may have missed.
+   */
+  private reconnect(delayMs: number): void {
+    this.logger.warn({ delayMs }, 'catalogue listener lost; reconnecting');
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.listen()
+        .then(() => this.reload())
+        .catch((err) => {
+          this.logger.error({ err }, 'catalogue listener reconnect failed');
+          if (!this.stopped && !this.listener) this.reconnect(Math.min(delayMs * 2, RECONNECT_MAX_MS));
+        });
+    }, delayMs).unref();
+  }
+
   async stop(): Promise<void> {
-    await this.listener?.end().catch(() => {});
+    this.stopped = true;
+    const listener = this.listener;
     this.listener = null;
+    await listener?.end().catch(() => {});
   }
 }
+
+/** `application_name` of the listening connection, as `pg_stat_activity` shows it. */
+export const LISTENER_NAME = 'huitong-catalog-listener';
+const RECONNECT_FIRST_MS = 200;
+const RECONNECT_MAX_MS = 30_000;
