@@ -158,11 +158,11 @@ export const catalogResolvers: IResolvers<unknown, HubContext> = {
   ResourceVersion: {
     diff: (v: { diff: { path: string; before: unknown; after: unknown }[] }) =>
       v.diff.map((c) => ({ path: c.path, before: c.before === null ? null : JSON.stringify(c.before), after: c.after === null ? null : JSON.stringify(c.after) })),
-    resource: (v: { declaration: ResourceDeclaration; version: number; changedAt: string }) => ({
+    resource: (v: { declaration: ResourceDeclaration; version: number; change: string; changedAt: string }) => ({
       ...v.declaration,
       related: v.declaration.related ?? [],
       version: v.version,
-      retired: false,
+      retired: v.change === 'retired',
       updatedAt: v.changedAt,
     }),
   },
