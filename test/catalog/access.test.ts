@@ -263,3 +263,17 @@ describe('change and retirement', () => {
     expect(seen.extensions?.access).toMatchObject({ withheld: expect.arrayContaining([{ path: ['citizen', 'idNumber'], reason: 'not-catalogued' }]) });
   });
 });
+
+test('a file sync leaves a retired resource retired; updateResource reinstates it as a new version', async () => {
+  const res = await admin().query(`mutation($r: ResourceInput!) { updateResource(resource: $r, reason: "重新启用") { version retired } }`, { r: citizenDeclaration() });
+  expect(res.data.updateResource).toEqual({ version: 4, retired: false });
+  const history = await admin().query(`{ resourceHistory(code: "test.citizen") { version change resource { retired } } }`);
+  expect(history.data.resourceHistory).toEqual([
+    { version: 4, change: 'reinstated', resource: { retired: false } },
+    { version: 3, change: 'retired', resource: { retired: true } },
+    { version: 2, change: 'updated', resource: { retired: false } },
+    { version: 1, change: 'registered', resource: { retired: false } },
+  ]);
+  const seen = await consumer().query(CITIZEN, { id: zhang.idNumber });
+  expect(seen.data.citizen).toMatchObject({ idNumber: '431102********0211', district: '零陵区' });
+});
