@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { GraphQLSchema } from 'graphql';
 import { createIdentity } from './access/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
-import { createHubYoga, listen, type HubServices, type HubYoga } from './server/index.js';
+import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -46,12 +45,12 @@ export interface RunningHub {
 }
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
-export async function serveHub(config: Config, logger: Logger, db: Database, schema?: GraphQLSchema): Promise<RunningHub> {
+export async function serveHub(config: Config, logger: Logger, db: Database, options: HubOptions = {}): Promise<RunningHub> {
   const catalog = new CatalogState(db.pool, logger);
   await catalog.start(db.url);
   const identity = await createIdentity(config, db.pool);
   const services: HubServices = { config, logger, db, version: VERSION, identity, catalog };
-  const yoga = createHubYoga(services, schema);
+  const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return { url: server.url, services, yoga, close: () => server.close().finally(() => catalog.stop()) };
 }

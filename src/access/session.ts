@@ -70,8 +70,11 @@ export class AccessSession {
     private readonly policy: PolicySource,
   ) {}
 
-  /** Called for every field value of a `@resource` type; returns what the caller may see. */
-  release<T>(release: FieldRelease, value: T): T | string | null {
+  /**
+   * Called for every field value of a `@resource` type; returns what the caller may see: the
+   * value, its masked form, or `null` (withheld). Throws when nobody or no purpose is stated.
+   */
+  release(release: FieldRelease, value: unknown): unknown {
     if (!this.principal) throw new HubError('UNAUTHENTICATED', 'A signed token is needed to read catalogue resources.');
     if (!this.purpose) throw new HubError('PURPOSE_REQUIRED', 'State the purpose (X-Purpose) and case (X-Case-Number) of the query.');
     let touched = this.touched.get(release.resource);
@@ -86,7 +89,7 @@ export class AccessSession {
     const decision = this.decide(release);
     if (decision.effect === 'allow') return value;
     if (decision.effect === 'mask') {
-      const masked = applyMask(decision.rule, value) as string | null;
+      const masked = applyMask(decision.rule, value);
       if (masked !== null) {
         this.report.masked.push({ path: pathOf(release.path), rule: decision.rule });
         return masked;

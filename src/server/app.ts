@@ -11,10 +11,15 @@ import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
-export function createHubYoga(hub: HubServices, schema: GraphQLSchema = buildSchema()): HubYoga {
+export interface HubOptions {
+  /** The schema to serve. (Default: the contract in `schemas/graphql`, from `buildSchema()`) */
+  schema?: GraphQLSchema;
+}
+
+export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
-    schema,
+    schema: options.schema ?? buildSchema(),
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
     plugins: [usePurposeBinding(), useAccessReport()],
     graphqlEndpoint: '/graphql',

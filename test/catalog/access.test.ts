@@ -4,7 +4,7 @@ import { CITIZENS, citizenDeclaration, citizenSchema } from '../support/citizens
 
 let hub: TestHub;
 beforeAll(async () => {
-  hub = await startTestHub({}, citizenSchema());
+  hub = await startTestHub({}, { schema: citizenSchema() });
 });
 afterAll(() => hub?.close());
 

@@ -9,8 +9,8 @@ import { startTestHub, type TestHub } from '../support/hub.js';
 let first: TestHub;
 let second: RunningHub;
 beforeAll(async () => {
-  first = await startTestHub({}, citizenSchema());
-  second = await serveHub({ ...first.config, port: 0 }, createLogger('silent'), first.db, citizenSchema());
+  first = await startTestHub({}, { schema: citizenSchema() });
+  second = await serveHub({ ...first.config, port: 0 }, createLogger('silent'), first.db, { schema: citizenSchema() });
 });
 afterAll(async () => {
   await second?.close();

@@ -42,7 +42,7 @@ const MASKED: Record<string, string> = {
 
 let hub: TestHub;
 beforeAll(async () => {
-  hub = await startTestHub({}, citizenSchema());
+  hub = await startTestHub({}, { schema: citizenSchema() });
   const pool = hub.db.pool;
   await applyDeclarations(pool, [{ source: 'test', data: citizenDeclaration() }, { source: 'test', data: secretDeclaration() }], { actor: 'test', reason: 'matrix' });
   const grant = async (consumer: string, fields: Record<string, string>, options: { purpose?: string; until?: string; revoked?: boolean } = {}) => {

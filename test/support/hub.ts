@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { GraphQLSchema } from 'graphql';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadDevIssuer, type Role } from '../../src/access/index.js';
@@ -10,6 +9,7 @@ import { readConfig, type Config } from '../../src/config.js';
 import { connectDatabase, createDatabaseIfMissing, type Database } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
 import { serveHub } from '../../src/main.js';
+import type { HubOptions } from '../../src/server/index.js';
 import { TEMPLATE, withDatabase } from './global-setup.js';
 
 /** A fresh database of its own, cloned from the migrated template. */
@@ -65,8 +65,8 @@ export interface Caller {
   query<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
 }
 
-/** A hub serving over real HTTP on a free port, on a database of its own (and the given schema, if any). */
-export async function startTestHub(env: Record<string, string> = {}, schema?: GraphQLSchema): Promise<TestHub> {
+/** A hub serving over real HTTP on a free port, on a database of its own. */
+export async function startTestHub(env: Record<string, string> = {}, options: HubOptions = {}): Promise<TestHub> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-hub-'));
   const config = readConfig({
@@ -76,7 +76,7 @@ export async function startTestHub(env: Record<string, string> = {}, schema?: Gr
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = await serveHub({ ...config, port: 0 }, createLogger(config.logLevel), database.db, schema);
+  const server = await serveHub({ ...config, port: 0 }, createLogger(config.logLevel), database.db, options);
   const issuer = config.devIssuer ? await loadDevIssuer(dataDir) : null;
   const query: TestHub['query'] = async (query, variables, headers = {}) => {
     const res = await fetch(`${server.url}/graphql`, {
