@@ -9,7 +9,7 @@ import { buildSchema } from '../../src/server/index.js';
 const schema = buildSchema();
 const resourceTypes = Object.values(schema.getTypeMap())
   .filter((t): t is GraphQLObjectType => isObjectType(t) && !!getDirective(schema, t, 'resource')?.length)
-  .map((type) => ({ type, code: getDirective(schema, type, 'resource')![0].code as string }));
+  .map((type) => ({ type, typeName: type.name, code: getDirective(schema, type, 'resource')![0].code as string }));
 
 test('the contract has resource types to compare', () => {
   expect(resourceTypes.map((r) => r.code)).toContain('spatial.division');
@@ -23,7 +23,7 @@ function canBeWithheld(d: ResourceDeclaration, item: ResourceDeclaration['items'
   return !masked || item.sensitivity === 'sensitive';
 }
 
-describe.each(resourceTypes)('the $type resource type and its declaration $code', ({ type, code }) => {
+describe.each(resourceTypes)('the $typeName resource type and its declaration $code', ({ type, code }) => {
   const file = path.join(RESOURCES_DIR, `${code}.json`);
 
   test('are the same: every scalar or enum field is a data item, and every data item a field', () => {
