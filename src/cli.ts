@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
+import { auditCommand } from './audit/command.js';
 import { syncRegisters } from './catalog/index.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -98,6 +99,7 @@ const commands: Record<string, Command> = {
     },
   },
   key: keyCommand,
+  audit: auditCommand,
 };
 
 class UsageError extends Error {}

@@ -29,6 +29,8 @@ export interface Config {
    * Systems with a key registered by `huitong key register` need no entry here. (Default: none)
    */
   trustedIssuers: Record<string, string>;
+  /** The audit chain's head is signed (a checkpoint) each time it passes a multiple of this many entries. (Default: 1000) */
+  auditCheckpointEvery: number;
   /** pino log level. (Default: info; silent in tests) */
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
@@ -53,12 +55,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
     trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, problems),
+    auditCheckpointEvery: int(env.HUITONG_AUDIT_CHECKPOINT_EVERY ?? '1000', 'HUITONG_AUDIT_CHECKPOINT_EVERY', problems),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
+  if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
 }

@@ -3,17 +3,24 @@ import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { pendingMigrations } from '../db/index.js';
 import type { HubContext, HubServices } from './context.js';
+import { useAuditTrail } from './plugins/audit.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
-export function createHubYoga(hub: HubServices): HubYoga {
+export interface HubOptions {
+  /** Record audit entries. Off only for the benchmark's baseline. (Default: true) */
+  audit?: boolean;
+}
+
+export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
     schema: buildSchema(),
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
-    plugins: [usePurposeBinding()],
+    // The audit trail comes first so that it also sees operations the purpose binding stops.
+    plugins: [useAuditTrail(hub, { record: options.audit }), usePurposeBinding()],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,
