@@ -4,7 +4,9 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { pendingMigrations } from '../db/index.js';
 import type { HubContext, HubServices } from './context.js';
 import { useAuditTrail } from './plugins/audit.js';
+import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
+import { useRateLimit } from './plugins/rate-limit.js';
 import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
@@ -20,7 +22,12 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
     schema: buildSchema(),
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
     // The audit trail comes first so that it also sees operations the purpose binding stops.
-    plugins: [useAuditTrail(hub, { record: options.audit }), usePurposeBinding()],
+    plugins: [
+      ...hardeningPlugins(hub.config),
+      useRateLimit(hub.config.rateLimitPerMinute),
+      useAuditTrail(hub, { record: options.audit }),
+      usePurposeBinding(),
+    ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,
@@ -47,6 +54,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    const tooLarge = bodyTooLarge(req, hub.config.maxBodyBytes);
+    if (tooLarge) return json(res, tooLarge, { errors: [{ message: 'Request body too large or of unknown length.', extensions: { code: 'BAD_USER_INPUT', reason: 'body-too-large' } }] });
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -61,6 +70,16 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     url: `http://${shownHost}:${address.port}`,
     close: () => closeGracefully(server, hub.config.shutdownGraceMs),
   };
+}
+
+/**
+ * 413 for a body longer than the limit, 411 for a body of unstated length (chunked), checked from
+ * the headers before anything is read. Node refuses a body longer than its Content-Length.
+ */
+function bodyTooLarge(req: IncomingMessage, max: number): 411 | 413 | null {
+  const length = req.headers['content-length'];
+  if (length === undefined) return req.headers['transfer-encoding'] ? 411 : null;
+  return Number(length) > max ? 413 : null;
 }
 
 async function ready(hub: HubServices): Promise<{ status: number; body: unknown }> {
