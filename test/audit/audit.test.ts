@@ -3,6 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadHubKey, verifyChain } from '../../src/audit/index.js';
+import { createLogger } from '../../src/log.js';
+import { serveHub } from '../../src/main.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/huitong.js');
@@ -196,13 +198,18 @@ describe('group commit under load', () => {
   });
   afterAll(() => hub?.close());
 
-  test('1,000 parallel look-ups produce exactly 1,000 entries and an intact chain', async () => {
+  test('1,000 parallel look-ups through two hub instances produce exactly 1,000 entries and one intact chain', async () => {
+    // A second instance on the same database and key, as behind a load balancer.
+    const second = await serveHub({ ...hub.config, port: 0 }, createLogger('silent'), hub.db);
     const caller = hub.as('civil-affairs', { purpose: 'low-income-verification', caseNumber: 'YZ-2026-0002' });
-    const headers = await caller.headers();
+    const headers = { 'content-type': 'application/json', ...(await caller.headers()) };
     const codes = ['431100', '431102', '431103', '431121', '431122'];
+    const lookUp = async (url: string, code: string) =>
+      (await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: DIVISION, variables: { code } }) })).json();
     const results = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => hub.query(DIVISION, { code: codes[i % codes.length] }, headers)),
+      Array.from({ length: 1000 }, (_, i) => lookUp(i % 2 ? second.url : hub.url, codes[i % codes.length])),
     );
+    await second.close();
     expect(results.filter((r) => r.data?.division?.code).length).toBe(1000);
     const { rows } = await hub.db.pool.query('select count(*)::int n, min(seq)::int lo, max(seq)::int hi from audit_entry');
     expect(rows[0]).toEqual({ n: 1000, lo: 1, hi: 1000 });

@@ -46,6 +46,26 @@ export class Migration20261124003002Audit extends Migration {
       begin
         raise exception '% is append-only: % refused', tg_table_name, tg_op using errcode = 'insufficient_privilege';
       end $$;`);
+    // One round trip appends a whole batch and commits: the caller computed the chain from the head
+    // it last saw; the head is locked and checked here, so a stale caller (another hub instance
+    // wrote meanwhile) is refused with 40001 and retries from the new head.
+    this.addSql(`
+      create function audit_append(expected_seq bigint, expected_hash text, entries jsonb, new_seq bigint, new_hash text, checkpoint jsonb)
+      returns void language plpgsql as $$
+      declare
+        head audit_head%rowtype;
+      begin
+        select * into head from audit_head for update;
+        if head.seq <> expected_seq or head.hash <> expected_hash then
+          raise exception 'audit head moved: now % %', head.seq, head.hash using errcode = 'serialization_failure';
+        end if;
+        insert into audit_entry select * from jsonb_populate_recordset(null::audit_entry, entries);
+        update audit_head set seq = new_seq, hash = new_hash;
+        if checkpoint is not null then
+          insert into audit_checkpoint (seq, hash, kid, jws)
+          select seq, hash, kid, jws from jsonb_populate_record(null::audit_checkpoint, checkpoint);
+        end if;
+      end $$;`);
     for (const table of ['audit_entry', 'audit_checkpoint']) {
       this.addSql(
         `create trigger ${table}_append_only before update or delete or truncate on ${table} for each statement execute function audit_refuse_change();`,
@@ -57,6 +77,7 @@ export class Migration20261124003002Audit extends Migration {
     this.addSql('drop table audit_checkpoint;');
     this.addSql('drop table audit_head;');
     this.addSql('drop table audit_entry;');
+    this.addSql('drop function audit_append(bigint, text, jsonb, bigint, text, jsonb);');
     this.addSql('drop function audit_refuse_change();');
   }
 }
