@@ -145,6 +145,7 @@ function reasonFor(err: unknown): RefusalReason {
       if (claim === 'iss') return 'wrong-issuer';
       return 'malformed';
     default:
-      return 'malformed';
+      // jose's own errors all carry an ERR_ code; anything else came from fetching a key set.
+      return code?.startsWith('ERR_') ? 'malformed' : 'keys-unavailable';
   }
 }
