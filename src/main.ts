@@ -63,7 +63,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     yoga,
     async close() {
       await server.close();
-      await services.audit.log.flush();
+      await services.audit.log.close();
     },
   };
 }

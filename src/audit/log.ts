@@ -6,6 +6,8 @@ import type { HubKey } from './hub-key.js';
 export interface AuditLogOptions {
   /** A checkpoint is signed each time the chain passes a multiple of this many entries. (Default: 1000) */
   checkpointEvery?: number;
+  /** ... and at least this often while entries arrive, so a quiet chain is signed too. (Default: 60000 ms) */
+  checkpointIntervalMs?: number;
   /** Most entries written in one transaction. (Default: 500) */
   maxBatch?: number;
 }
@@ -37,6 +39,7 @@ export class AuditLog {
   private head: Head | null = null;
   private readonly checkpointEvery: number;
   private readonly maxBatch: number;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -45,6 +48,41 @@ export class AuditLog {
   ) {
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.maxBatch = options.maxBatch ?? 500;
+    this.timer = setInterval(() => {
+      this.checkpointHead().catch(() => {}); // retried at the next tick; verification reports what is unsigned
+    }, options.checkpointIntervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  /** Stops the checkpoint timer and waits for recorded entries to be written. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /**
+   * Signs the head unless the last checkpoint already covers it; under the head's row lock, so two
+   * instances do not sign the same head twice.
+   */
+  async checkpointHead(): Promise<void> {
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('begin');
+      const head = (await client.query<Head>('select seq::int as seq, hash from audit_head for update')).rows[0];
+      const signed = (await client.query<{ seq: number | null }>('select max(seq)::int as seq from audit_checkpoint')).rows[0].seq ?? 0;
+      if (head.seq > signed) {
+        const jws = await signCheckpoint(this.key, { seq: head.seq, hash: head.hash, at: new Date().toISOString() });
+        await client.query('insert into audit_checkpoint (seq, hash, kid, jws) values ($1, $2, $3, $4)', [head.seq, head.hash, this.key.kid, jws]);
+      }
+      await client.query('commit');
+    } catch (err) {
+      failure = err as Error;
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release(failure);
+    }
   }
 
   /** Resolves with the entry's place in the chain once it is committed; rejects if it could not be. */

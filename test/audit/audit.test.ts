@@ -108,8 +108,17 @@ describe('the chain proves what was written', () => {
 
   test('an untouched chain verifies, with a signed checkpoint every 5 entries', async () => {
     expect(await verify(hub)).toMatchObject({ ok: true, entries: 12, checkpoints: 2 });
+    expect(await hub.audit.entriesAbout('431103')).toMatchObject([{ seq: 3, department: 'civil-affairs', purpose: 'low-income-verification' }]);
     const res = await auditor().query(VERIFY);
     expect(res.data.auditVerification).toEqual({ ok: true, entries: 12, checkpoints: 2, firstBreak: null });
+  });
+
+  test('a quiet chain is signed on the timer too, up to its head', async () => {
+    await hub.services.audit.log.checkpointHead();
+    await hub.services.audit.log.checkpointHead(); // the head is signed already: nothing new
+    const { rows } = await hub.db.pool.query('select seq::int from audit_checkpoint order by seq');
+    expect(rows.map((r) => r.seq)).toEqual([5, 10, 12]);
+    expect(await verify(hub)).toMatchObject({ ok: true, entries: 12, checkpoints: 3 });
   });
 
   test('only auditors may verify the chain or read the access log', async () => {
