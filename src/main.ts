@@ -52,7 +52,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     logger,
     db,
     version: VERSION,
-    identity: await createIdentity(config, db.pool),
+    identity: await createIdentity(config, db, logger),
     audit: await createAudit(config.dataDir, db.pool, { checkpointEvery: config.auditCheckpointEvery }),
   };
   const yoga = createHubYoga(services, options);
@@ -63,7 +63,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     yoga,
     async close() {
       await server.close();
-      await services.audit.log.close();
+      await Promise.all([services.audit.log.close(), services.identity.close()]);
     },
   };
 }

@@ -106,6 +106,11 @@ export class TokenVerifier {
     };
   }
 
+  /** Empties the verified-token cache: the keys or registers a cached token rests on changed. */
+  forget(): void {
+    this.verified.clear();
+  }
+
   private remember(token: string, principal: Principal, expiresAt: number): void {
     const limit = this.options.cacheSize ?? 10_000;
     // Map keeps insertion order: the first key is the oldest.

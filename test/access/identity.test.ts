@@ -2,7 +2,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type J
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { DEV_ISSUER, loadDevIssuer, registerSystemKey, type DevIssuer } from '../../src/access/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -191,6 +191,13 @@ describe('a system signing its own tokens with a registered key', () => {
 
   test('cannot speak for another system', async () => {
     expect(await refusal(bearer(await systemToken(claims, 'gongan-hz')))).toMatchObject({ reason: 'wrong-issuer' });
+  });
+
+  test('a revoked key stops working at once, even for a token already verified and cached', async () => {
+    const token = await systemToken(claims);
+    expect((await hub.query(TYPENAME, undefined, bearer(token))).data).toEqual({ __typename: 'Query' });
+    await hub.db.pool.query(`update system_key set revoked_at = now() where kid = 'mca-dbzh-2026'`);
+    await vi.waitFor(async () => expect((await hub.query(TYPENAME, undefined, bearer(token))).status).toBe(401), { timeout: 500, interval: 20 });
   });
 
   test('a private key is not accepted for registration', async () => {

@@ -3,6 +3,7 @@ import { Migration20261124000001Foundation } from './Migration20261124000001Foun
 import { Migration20261124000002Divisions } from './Migration20261124000002Divisions.js';
 import { Migration20261124003001SystemKeys } from './Migration20261124003001SystemKeys.js';
 import { Migration20261124003002Audit } from './Migration20261124003002Audit.js';
+import { Migration20261124003003RegisterNotifications } from './Migration20261124003003RegisterNotifications.js';
 
 /**
  * Every migration, oldest first. Listed by hand rather than found by a file glob, so the same
@@ -13,4 +14,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261124000002Divisions', class: Migration20261124000002Divisions },
   { name: 'Migration20261124003001SystemKeys', class: Migration20261124003001SystemKeys },
   { name: 'Migration20261124003002Audit', class: Migration20261124003002Audit },
+  { name: 'Migration20261124003003RegisterNotifications', class: Migration20261124003003RegisterNotifications },
 ];
