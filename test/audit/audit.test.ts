@@ -83,6 +83,7 @@ describe('every access to protected data is recorded before it is answered', () 
     await hub.db.pool.query('alter table audit_entry rename to audit_entry_away');
     try {
       const res = await hub.as('statistics', { purpose: 'statistical-analysis' }).query(DIVISION, { code: '431103' });
+      expect(res.status).toBe(503);
       expect(res.errors?.[0].extensions?.code).toBe('AUDIT_UNAVAILABLE');
       expect(res.data ?? null).toBeNull();
       expect(JSON.stringify(res)).not.toContain('冷水滩区');

@@ -26,7 +26,9 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
             await hub.audit.log.record(draftFor(access, { document: args.document, operationName }, result));
           } catch (err) {
             hub.logger.error({ err }, 'audit entry not written: answer withheld');
-            setResult({ errors: [new HubError('AUDIT_UNAVAILABLE', 'The audit trail cannot be written; no data is released.')] });
+            setResult({
+              errors: [new HubError('AUDIT_UNAVAILABLE', 'The audit trail cannot be written; no data is released.', { http: { status: 503 } })],
+            });
           }
         },
       };
