@@ -53,7 +53,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     db,
     version: VERSION,
     identity: await createIdentity(config, db, logger),
-    audit: await createAudit(config.dataDir, db.pool, { checkpointEvery: config.auditCheckpointEvery }),
+    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery }),
   };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);

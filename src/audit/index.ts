@@ -16,7 +16,7 @@ export interface Audit {
   key: HubKey;
 }
 
-export async function createAudit(dataDir: string, pool: pg.Pool, options: AuditLogOptions = {}): Promise<Audit> {
+export async function createAudit(dataDir: string, db: { url: string; pool: pg.Pool }, options: AuditLogOptions = {}): Promise<Audit> {
   const key = await loadHubKey(dataDir);
-  return { key, log: new AuditLog(pool, key, options) };
+  return { key, log: new AuditLog(db, key, options) };
 }
