@@ -54,6 +54,12 @@ describe('operation limits', () => {
     expect(res.status).toBe(403);
   });
 
+  test('GraphiQL is served in development, without a token (the token goes in its Headers tab)', async () => {
+    const res = await fetch(`${hub.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/graphiql/i);
+  });
+
   test('introspection is available in development', async () => {
     const res = await hub.as('statistics').query('{ __schema { queryType { name } } }');
     expect(res.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
