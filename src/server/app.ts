@@ -54,8 +54,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
-    const tooLarge = bodyTooLarge(req, hub.config.maxBodyBytes);
-    if (tooLarge) return json(res, tooLarge, { errors: [{ message: 'Request body too large or of unknown length.', extensions: { code: 'BAD_USER_INPUT', reason: 'body-too-large' } }] });
+    const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
+    if (refused) return json(res, refused, { errors: [{ message: 'Request body too large or of unknown length.', extensions: BODY_TOO_LARGE }] });
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -71,6 +71,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     close: () => closeGracefully(server, hub.config.shutdownGraceMs),
   };
 }
+
+const BODY_TOO_LARGE = { code: 'BAD_USER_INPUT', reason: 'body-too-large' };
 
 /**
  * 413 for a body longer than the limit, 411 for a body of unstated length (chunked), checked from
