@@ -8,7 +8,10 @@ export async function accessSessionFor(request: Request, hub: HubServices): Prom
   try {
     return await openAccessSession(request.headers, hub.identity);
   } catch (err) {
-    if (err instanceof TokenRefused) throw unauthenticated(err.reason);
+    if (err instanceof TokenRefused) {
+      hub.logger.info({ reason: err.reason }, 'token refused');
+      throw unauthenticated(err.reason);
+    }
     if (err instanceof PurposeRefused) throw purposeRequired(err.reason);
     throw err;
   }
