@@ -17,24 +17,26 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
       if (!record) return;
       return {
         async onExecuteDone({ result, setResult }) {
-          if (!isSingleResult(result)) return;
           const { access } = args.contextValue;
-          if (!access.principal) return;
-          if (!access.touched.size && !readsResource(args.schema, args.document, args.operationName)) return;
+          const reads = access.touched.size > 0 || readsResource(args.schema, args.document, args.operationName);
+          if (!reads || !access.principal) return;
+          // A streamed result (subscription, @defer) cannot be audited before it goes out: refused.
+          if (!isSingleResult(result)) return setResult({ errors: [auditUnavailable()] });
           const operationName = getOperationAST(args.document, args.operationName)?.name?.value ?? null;
           try {
             await hub.audit.log.record(draftFor(access, { document: args.document, operationName }, result));
           } catch (err) {
             hub.logger.error({ err }, 'audit entry not written: answer withheld');
-            setResult({
-              errors: [new HubError('AUDIT_UNAVAILABLE', 'The audit trail cannot be written; no data is released.', { http: { status: 503 } })],
-            });
+            setResult({ errors: [auditUnavailable()] });
           }
         },
       };
     },
   };
 }
+
+const auditUnavailable = () =>
+  new HubError('AUDIT_UNAVAILABLE', 'The audit trail cannot be written; no data is released.', { http: { status: 503 } });
 
 function isSingleResult(result: unknown): result is ExecutionResult {
   return typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result);
