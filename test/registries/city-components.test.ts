@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { seedSpatial } from '../../src/simulate/index.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+  await seedSpatial(hub.db.pool, { scale: 0.2 });
+});
+afterAll(() => hub?.close());
+
+const one = async <T>(sql: string, params: unknown[] = []) => (await hub.db.pool.query(sql, params)).rows[0] as T;
+
+/** Great-circle distance in metres (haversine, mean earth radius as earthdistance uses). */
+function metres(a: { lng: number; lat: number }, b: { lng: number; lat: number }): number {
+  const rad = Math.PI / 180;
+  const h = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 +
+    Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lng - a.lng) * rad) / 2) ** 2;
+  return 2 * 6378168 * Math.asin(Math.sqrt(h));
+}
+
+const NEAR = `query ($lng: Float!, $lat: Float!, $r: Float!, $first: Int, $after: String) {
+  cityComponents(filter: { near: { lng: $lng, lat: $lat, radiusMeters: $r } }, first: $first, after: $after) {
+    totalCount edges { distanceMeters node { code lng lat } } pageInfo { hasNextPage endCursor } } }`;
+
+describe('near search', () => {
+  test('answers only components within the radius, nearest first, with their true distance', async () => {
+    const centre = await one<{ lng: number; lat: number }>(
+      `select location[0] lng, location[1] lat from city_component where valid_to is null and division_code like '431103001%' order by code limit 1`,
+    );
+    const res = await hub.query(NEAR, { lng: centre.lng + 0.0005, lat: centre.lat, r: 300, first: 500 });
+    const edges = res.data.cityComponents.edges as { distanceMeters: number; node: { code: string; lng: number; lat: number } }[];
+    expect(edges.length).toBeGreaterThan(3);
+    const distances = edges.map((e) => e.distanceMeters);
+    expect([...distances].sort((a, b) => a - b)).toEqual(distances);
+    for (const e of edges) {
+      expect(e.distanceMeters).toBeLessThanOrEqual(300);
+      expect(Math.abs(e.distanceMeters - metres({ lng: centre.lng + 0.0005, lat: centre.lat }, e.node))).toBeLessThan(1);
+    }
+    // Nothing within the radius was left out.
+    const within = await one<{ n: number }>(
+      `select count(*)::int n from city_component where valid_to is null
+       and earth_distance(ll_to_earth($2, $1), ll_to_earth(location[1], location[0])) <= 300`,
+      [centre.lng + 0.0005, centre.lat],
+    );
+    expect(res.data.cityComponents.totalCount).toBe(within.n);
+    expect(edges).toHaveLength(within.n);
+  });
+
+  test('pages of a near search continue where the last one ended', async () => {
+    const centre = await one<{ lng: number; lat: number }>(
+      `select location[0] lng, location[1] lat from city_component where valid_to is null order by code limit 1`,
+    );
+    const vars = { lng: centre.lng, lat: centre.lat, r: 500 };
+    const all = (await hub.query(NEAR, { ...vars, first: 500 })).data.cityComponents.edges.map((e: { node: { code: string } }) => e.node.code);
+    const page1 = (await hub.query(NEAR, { ...vars, first: 5 })).data.cityComponents;
+    const page2 = (await hub.query(NEAR, { ...vars, first: 5, after: page1.pageInfo.endCursor })).data.cityComponents;
+    expect([...page1.edges, ...page2.edges].map((e: { node: { code: string } }) => e.node.code)).toEqual(all.slice(0, 10));
+  });
+
+  test('the search uses the earth-distance GiST index', async () => {
+    await hub.db.pool.query('analyze city_component');
+    const { rows } = await hub.db.pool.query(`explain select code from city_component where valid_to is null
+      and earth_box(ll_to_earth(26.4, 111.6), 300) @> ll_to_earth(location[1], location[0])`);
+    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('city_component_earth_idx');
+  });
+
+  test('a radius beyond 50 km or a latitude beyond 90 is BAD_USER_INPUT naming the argument', async () => {
+    const far = await hub.query(NEAR, { lng: 111.6, lat: 26.4, r: 60_000 });
+    expect(far.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.near.radiusMeters' });
+    const lat = await hub.query(NEAR, { lng: 111.6, lat: 95, r: 100 });
+    expect(lat.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.near.lat' });
+  });
+});
+
+describe('filters and look-ups', () => {
+  test('a category, status and division filter answers only matching components', async () => {
+    const res = await hub.query(`{ cityComponents(filter: { category: "01", status: damaged, divisionCode: "431103" }, first: 100) {
+      totalCount edges { node { code category categoryName status divisionCode } } } }`);
+    const { totalCount, edges } = res.data.cityComponents;
+    expect(totalCount).toBeGreaterThan(0);
+    for (const { node } of edges) {
+      expect(node).toMatchObject({ category: '01', categoryName: '公用设施', status: 'damaged' });
+      expect(node.divisionCode.startsWith('431103')).toBe(true);
+      expect(node.code.startsWith('43110301')).toBe(true);
+    }
+  });
+
+  test('a division lists the components within it', async () => {
+    const res = await hub.query(`{ division(code: "431103001") { components(first: 3) { totalCount edges { node { divisionCode } } } } }`);
+    expect(res.data.division.components.totalCount).toBeGreaterThan(0);
+    for (const { node } of res.data.division.components.edges) expect(node.divisionCode.startsWith('431103001')).toBe(true);
+  });
+
+  test('a component found damaged answers normal as of a day before that inspection', async () => {
+    const changed = await one<{ code: string }>(`select code from city_component group by code having count(*) > 1 order by code limit 1`);
+    const QUERY = `query ($code: ID!, $asOf: String) { cityComponent(code: $code, asOf: $asOf) { status lastInspectedOn validTo provenance { sourceSystem } } }`;
+    const now = (await hub.query(QUERY, { code: changed.code })).data.cityComponent;
+    const then = (await hub.query(QUERY, { code: changed.code, asOf: '2025-06-30T12:00:00+08:00' })).data.cityComponent;
+    expect(now).toMatchObject({ status: 'damaged', lastInspectedOn: '2025-07-01', validTo: null });
+    expect(then).toMatchObject({ status: 'normal', lastInspectedOn: '2023-11-15' });
+    expect(then.provenance.sourceSystem).toBe('urban-management/component-census');
+  });
+
+  test('a malformed identifier or unknown category is BAD_USER_INPUT naming the argument and reason', async () => {
+    const code = await hub.query(`{ cityComponent(code: "4311000101000123") { code } }`);
+    expect(code.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
+    expect(String(code.errors?.[0].extensions?.reason)).toContain('county');
+    const category = await hub.query(`{ cityComponents(filter: { category: "09" }) { totalCount } }`);
+    expect(category.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.category' });
+  });
+});
+
+test('50 components with their divisions (and parents) and grids take four SQL statements', async () => {
+  const spy = vi.spyOn(hub.db.pool, 'query');
+  try {
+    const res = await hub.query(`{ cityComponents(first: 50) { edges { node { code divisionCode
+      division { name parent { name } } grid { code keeperName division { code } } } } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.cityComponents.edges).toHaveLength(50);
+    for (const { node } of res.data.cityComponents.edges) {
+      expect(node.division.parent.name).toBeTruthy();
+      expect(node.grid.division.code).toBe(node.divisionCode);
+    }
+    // One page, one batch of divisions, one batch of grids, one batch of parent townships.
+    expect(spy).toHaveBeenCalledTimes(4);
+  } finally {
+    spy.mockRestore();
+  }
+});

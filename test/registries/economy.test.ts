@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { seedSpatial } from '../../src/simulate/index.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+  await seedSpatial(hub.db.pool, { scale: 0.05 });
+});
+afterAll(() => hub?.close());
+
+const SERIES = `query ($code: ID, $division: ID, $from: String, $to: String, $asOf: String, $first: Int, $after: String) {
+  indicators(code: $code, divisionCode: $division, from: $from, to: $to, asOf: $asOf, first: $first, after: $after) {
+    totalCount edges { node { divisionCode indicatorCode period value unit validFrom indicator { name frequency } division { name }
+      provenance { sourceSystem resourceCode } } }
+    pageInfo { hasNextPage endCursor } } }`;
+
+test('the bulletin indicators are registered with their units and frequency', async () => {
+  const res = await hub.query(`{ economicIndicators { code name unit frequency } }`);
+  expect(res.data.economicIndicators).toContainEqual({ code: 'gdp', name: '地区生产总值', unit: '亿元', frequency: 'yearly' });
+  expect(res.data.economicIndicators).toHaveLength(14);
+});
+
+test("a county's GDP runs from 2015 to 2025, growing, in 亿元", async () => {
+  const res = await hub.query(SERIES, { code: 'gdp', division: '431103', first: 50 });
+  const nodes = res.data.indicators.edges.map((e: { node: unknown }) => e.node);
+  expect(nodes.map((n: { period: string }) => n.period)).toEqual(Array.from({ length: 11 }, (_, i) => String(2015 + i)));
+  expect(nodes[0]).toMatchObject({ unit: '亿元', indicator: { name: '地区生产总值', frequency: 'yearly' }, division: { name: '冷水滩区' } });
+  expect(nodes[0].provenance).toEqual({ sourceSystem: 'statistics/bulletin', resourceCode: 'economy.indicator' });
+  expect(nodes[10].value).toBeGreaterThan(nodes[0].value * 1.4);
+  expect(nodes[0].value).toBeGreaterThan(50);
+  expect(nodes[0].value).toBeLessThan(1000);
+});
+
+test('from and to bound the periods, inclusive', async () => {
+  const res = await hub.query(SERIES, { code: 'cpi', division: '431124', from: '2019', to: '2021-Q4' });
+  expect(res.data.indicators.edges.map((e: { node: { period: string } }) => e.node.period)).toEqual(['2019', '2020', '2021']);
+});
+
+test('asOf before a revision answers the preliminary figure', async () => {
+  const now = (await hub.query(SERIES, { code: 'gdp', division: '431102', from: '2020', to: '2020' })).data.indicators.edges[0].node;
+  const preliminary = (await hub.query(SERIES, { code: 'gdp', division: '431102', from: '2020', to: '2020', asOf: '2021-03-01' }))
+    .data.indicators.edges[0].node;
+  const unpublished = await hub.query(SERIES, { code: 'gdp', division: '431102', from: '2020', to: '2020', asOf: '2020-12-31' });
+  expect(now.validFrom).toBe('2021-06-30T01:00:00.000Z');
+  expect(preliminary.validFrom).toBe('2021-01-20T01:00:00.000Z');
+  expect(preliminary.value).not.toBe(now.value);
+  expect(Math.abs(preliminary.value / now.value - 1)).toBeLessThan(0.02);
+  expect(unpublished.data.indicators.totalCount).toBe(0);
+});
+
+test("a division's indicators page through every indicator and year", async () => {
+  const QUERY = `query ($after: String) { division(code: "431181") { indicators(first: 100, after: $after) {
+    totalCount edges { node { indicatorCode period } } pageInfo { hasNextPage endCursor } } } }`;
+  const seen: string[] = [];
+  let after: string | null = null;
+  let total = 0;
+  do {
+    const page: any = (await hub.query(QUERY, { after })).data.division.indicators;
+    total = page.totalCount;
+    seen.push(...page.edges.map((e: { node: { indicatorCode: string; period: string } }) => `${e.node.indicatorCode}/${e.node.period}`));
+    after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  } while (after);
+  expect(total).toBe(14 * 11);
+  expect(new Set(seen).size).toBe(total);
+});
+
+test('a malformed period or indicator code is BAD_USER_INPUT naming the argument', async () => {
+  const period = await hub.query(SERIES, { code: 'gdp', from: '2023-13' });
+  expect(period.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'from' });
+  const code = await hub.query(SERIES, { code: 'GDP!' });
+  expect(code.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
+  const division = await hub.query(SERIES, { division: '43110' });
+  expect(division.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'divisionCode' });
+});
