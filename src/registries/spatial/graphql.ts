@@ -42,14 +42,12 @@ export const spatialResolvers: IResolvers<unknown, HubContext> = {
       if (bad) throw badUserInput(bad.argument, bad.reason);
       const found = await q.locatePoint(ctx.hub.db.pool, lng, lat);
       if (!found.divisions.length) return null;
-      // On a shared edge two cells hold the point: keep the first deepest one and the chain above it.
-      const deepest = found.divisions.at(-1)!;
-      const deepestLevel = (await divisionLoaders(ctx).byCode.load(deepest))!.level;
-      const candidates = await divisionLoaders(ctx).byCode.loadMany(found.divisions);
-      const chosen = candidates.filter((d): d is Division => !!d && !(d instanceof Error) && d.level === deepestLevel)[0];
-      const chain = candidates.filter(
-        (d): d is Division => !!d && !(d instanceof Error) && chosen.code.startsWith(descendantPrefix(d.code)),
-      );
+      // Widest first; on a shared edge two cells of one level hold the point: keep the first of
+      // the deepest level and the chain of divisions above it.
+      const held = (await divisionLoaders(ctx).byCode.loadMany(found.divisions)).filter((d): d is Division => !!d && !(d instanceof Error));
+      const deepestLevel = held.at(-1)!.level;
+      const chosen = held.find((d) => d.level === deepestLevel)!;
+      const chain = held.filter((d) => chosen.code.startsWith(descendantPrefix(d.code)));
       return {
         division: chosen,
         divisions: chain,
