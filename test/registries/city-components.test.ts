@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { applyVersion } from '../../src/db/index.js';
+import { COMPONENT_TABLE } from '../../src/registries/city-components/index.js';
 import { seedSpatial } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -100,6 +102,41 @@ describe('filters and look-ups', () => {
     expect(now).toMatchObject({ status: 'damaged', lastInspectedOn: '2025-07-01', validTo: null });
     expect(then).toMatchObject({ status: 'normal', lastInspectedOn: '2023-11-15' });
     expect(then.provenance.sourceSystem).toBe('urban-management/component-census');
+  });
+
+  test('a delivered change makes a new version; the same delivery again, or an older one, changes nothing', async () => {
+    const current = await one<Record<string, unknown>>(
+      `select code, category, subclass, name, division_code, grid_code, address_code, location::text as location, owner_department,
+         maintenance_unit, status, last_inspected_on from city_component where valid_to is null and status = 'normal' order by code limit 1`,
+    );
+    const source = { system: 'urban-management/inspection-app', key: 'INSP-2026-000731', resourceCode: 'city-component.component',
+      resourceVersion: '1.0', fetchedAt: new Date('2026-03-02T08:00:00Z') };
+    const removed = { values: { ...current, status: 'removed', last_inspected_on: '2026-03-01' }, changedAt: new Date('2026-03-01T10:00:00+08:00'), source };
+    const apply = async (incoming: typeof removed) => {
+      const client = await hub.db.pool.connect();
+      try {
+        await client.query('begin');
+        const applied = await applyVersion(client, COMPONENT_TABLE, incoming);
+        await client.query('commit');
+        return applied;
+      } finally {
+        client.release();
+      }
+    };
+    expect(await apply(removed)).toBe('changed');
+    expect(await apply(removed)).toBe('unchanged');
+    expect(await apply({ ...removed, values: { ...current, status: 'damaged' }, changedAt: new Date('2025-12-01T00:00:00Z') })).toBe('stale');
+
+    const QUERY = `query ($code: ID!, $asOf: String) { cityComponent(code: $code, asOf: $asOf) {
+      status lastInspectedOn validFrom provenance { sourceSystem sourceKey fetchedAt } } }`;
+    const now = (await hub.query(QUERY, { code: current.code })).data.cityComponent;
+    const before = (await hub.query(QUERY, { code: current.code, asOf: '2026-02-28' })).data.cityComponent;
+    expect(now).toMatchObject({ status: 'removed', lastInspectedOn: '2026-03-01', validFrom: '2026-03-01T02:00:00.000Z',
+      provenance: { sourceSystem: 'urban-management/inspection-app', sourceKey: 'INSP-2026-000731', fetchedAt: '2026-03-02T08:00:00.000Z' } });
+    expect(before.status).toBe('normal');
+    const removedList = await hub.query(`{ cityComponents(filter: { status: removed, divisionCode: "${current.division_code}" }, first: 500) {
+      edges { node { code } } } }`);
+    expect(removedList.data.cityComponents.edges.map((e: { node: { code: string } }) => e.node.code)).toContain(current.code);
   });
 
   test('a malformed identifier or unknown category is BAD_USER_INPUT naming the argument and reason', async () => {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance } from '../spatial/index.js';
+import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance, type VersionedTable } from '../../db/index.js';
 
 /** Every SQL statement of the city-components library. */
 
@@ -30,6 +30,15 @@ export interface ComponentFilter {
   status: string | null;
   near: { lng: number; lat: number; radiusMeters: number } | null;
 }
+
+/** The versioned table, for `applyVersion` (connectors apply deliveries through it). */
+export const COMPONENT_TABLE: VersionedTable = {
+  table: 'city_component',
+  key: ['code'],
+  state: [['category', 'text'], ['subclass', 'text'], ['name', 'text'], ['division_code', 'text'], ['grid_code', 'text'],
+    ['address_code', 'text'], ['location', 'point'], ['owner_department', 'text'], ['maintenance_unit', 'text'], ['status', 'text'],
+    ['last_inspected_on', 'date']],
+};
 
 const COLUMNS = `code, category, subclass, name, division_code as "divisionCode", grid_code as "gridCode",
   address_code as "addressCode", location[0] as lng, location[1] as lat, owner_department as "ownerDepartment",

@@ -1,8 +1,15 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance } from '../spatial/index.js';
+import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance, type VersionedTable } from '../../db/index.js';
 import type { IndicatorDefinition } from './definitions.js';
 
 /** Every SQL statement of the economy library. */
+
+/** The versioned table, for `applyVersion` (connectors apply deliveries through it). */
+export const OBSERVATION_TABLE: VersionedTable = {
+  table: 'indicator_observation',
+  key: ['indicator_code', 'division_code', 'period'],
+  state: [['value', 'numeric']],
+};
 
 export interface Observation {
   divisionCode: string;

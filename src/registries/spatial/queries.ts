@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance, type VersionedTable } from '../../db/index.js';
 import { ringOf, POINT_AS_POLYGON } from './geometry.js';
 
 /** Every SQL statement of the spatial library. Versioned rows are read current (`at` null) or as of an instant. */
@@ -13,15 +14,6 @@ export interface Division {
   lng: number | null;
   lat: number | null;
   boundary: number[][] | null;
-}
-
-export interface Provenance {
-  sourceSystem: string;
-  sourceKey: string;
-  resourceCode: string;
-  resourceVersion: string;
-  fetchedAt: string;
-  appliedAt: string;
 }
 
 export interface Grid {
@@ -51,24 +43,6 @@ export interface Address {
   validTo: string | null;
   provenance: Provenance;
 }
-
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** Provenance and version columns of a versioned table, as `sql` aliases read by `provenanceOf`. */
-export const VERSION_COLUMNS = `${iso('valid_from')} as "validFrom", ${iso('valid_to')} as "validTo",
-  source_system as "sourceSystem", source_key as "sourceKey", resource_code as "resourceCode",
-  resource_version as "resourceVersion", ${iso('fetched_at')} as "fetchedAt", ${iso('applied_at')} as "appliedAt"`;
-
-type WithProvenance = Record<string, unknown> & Provenance;
-
-/** Moves the provenance columns of a row into its `provenance` object. */
-export function withProvenance<T>({ sourceSystem, sourceKey, resourceCode, resourceVersion, fetchedAt, appliedAt, ...rest }: WithProvenance): T {
-  return { ...rest, provenance: { sourceSystem, sourceKey, resourceCode, resourceVersion, fetchedAt, appliedAt } } as T;
-}
-
-/** The version valid at `$n` (an instant), or the current version when `at` is null. */
-export const versionAt = (at: Date | null, param: number) =>
-  at ? `valid_from <= $${param} and (valid_to is null or valid_to > $${param})` : 'valid_to is null';
 
 const DIVISION = `select d.code, d.name, d.level, d.statistical_only as "statisticalOnly", d.valid_to as "validTo",
   d.parent_code as "parentCode", g.centroid[0] as lng, g.centroid[1] as lat, g.boundary::text as boundary
@@ -106,10 +80,22 @@ export async function countDescendants(pool: pg.Pool, q: { prefix: string; self:
   return rows[0].n;
 }
 
+/** The versioned tables, for `applyVersion` (connectors apply deliveries through it). */
+export const GRID_TABLE: VersionedTable = {
+  table: 'grid',
+  key: ['code'],
+  state: [['name', 'text'], ['division_code', 'text'], ['keeper_name', 'text'], ['keeper_phone', 'text'], ['boundary', 'polygon'], ['centroid', 'point']],
+};
+export const ADDRESS_TABLE: VersionedTable = {
+  table: 'address',
+  key: ['code'],
+  state: [['full_text', 'text'], ['division_code', 'text'], ['grid_code', 'text'], ['road', 'text'], ['house_number', 'text'], ['location', 'point']],
+};
+
 const GRID = `select code, name, division_code as "divisionCode", keeper_name as "keeperName", keeper_phone as "keeperPhone",
   centroid[0] as lng, centroid[1] as lat, boundary::text as boundary, ${VERSION_COLUMNS} from grid`;
 
-const grid = (row: WithProvenance): Grid => {
+const grid = (row: Record<string, unknown>): Grid => {
   const g = withProvenance<Grid>(row);
   return { ...g, boundary: ringOf(row.boundary as string)! };
 };
