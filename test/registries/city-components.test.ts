@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { applyVersion } from '../../src/db/index.js';
+import { applyVersion, type IncomingVersion } from '../../src/db/index.js';
 import { COMPONENT_TABLE } from '../../src/registries/city-components/index.js';
 import { seedSpatial } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
@@ -111,8 +111,8 @@ describe('filters and look-ups', () => {
     );
     const source = { system: 'urban-management/inspection-app', key: 'INSP-2026-000731', resourceCode: 'city-component.component',
       resourceVersion: '1.0', fetchedAt: new Date('2026-03-02T08:00:00Z') };
-    const removed = { values: { ...current, status: 'removed', last_inspected_on: '2026-03-01' }, changedAt: new Date('2026-03-01T10:00:00+08:00'), source };
-    const apply = async (incoming: typeof removed) => {
+    const removed: IncomingVersion = { values: { ...current, status: 'removed', last_inspected_on: '2026-03-01' }, changedAt: new Date('2026-03-01T10:00:00+08:00'), source };
+    const apply = async (incoming: IncomingVersion) => {
       const client = await hub.db.pool.connect();
       try {
         await client.query('begin');
