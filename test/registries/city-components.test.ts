@@ -143,6 +143,8 @@ describe('filters and look-ups', () => {
     const code = await hub.query(`{ cityComponent(code: "4311000101000123") { code } }`);
     expect(code.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
     expect(String(code.errors?.[0].extensions?.reason)).toContain('county');
+    const unknown = await hub.query(`{ cityComponent(code: "4311500101000123") { code } }`);
+    expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code', reason: 'unknown division 431150' });
     const category = await hub.query(`{ cityComponents(filter: { category: "09" }) { totalCount } }`);
     expect(category.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.category' });
   });

@@ -73,3 +73,13 @@ test('a malformed period or indicator code is BAD_USER_INPUT naming the argument
   const division = await hub.query(SERIES, { division: '43110' });
   expect(division.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'divisionCode' });
 });
+
+test('an unknown indicator or division, or a range that ends before it starts, is BAD_USER_INPUT', async () => {
+  const indicator = await hub.query(SERIES, { code: 'happiness' });
+  expect(indicator.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code', reason: 'unknown indicator happiness' });
+  // 431150 was never a division code (DOMAIN.md §1).
+  const division = await hub.query(SERIES, { division: '431150' });
+  expect(division.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'divisionCode', reason: 'unknown division 431150' });
+  const range = await hub.query(SERIES, { from: '2024', to: '2023-Q4' });
+  expect(range.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'to' });
+});

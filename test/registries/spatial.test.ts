@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { seedSpatial } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -85,7 +85,11 @@ describe('locate', () => {
     const grid = await one<{ code: string; lng: number; lat: number }>(
       `select code, centroid[0] lng, centroid[1] lat from grid where division_code = '431103001001' and valid_to is null order by code limit 1`,
     );
+    const spy = vi.spyOn(hub.db.pool, 'query');
     const res = await hub.query(LOCATE, { lng: grid.lng, lat: grid.lat });
+    // One statement finds the divisions and the grid's code, one loads the grid.
+    expect(spy).toHaveBeenCalledTimes(2);
+    spy.mockRestore();
     expect(res.data.locate).toEqual({
       division: { code: '431103001001', level: 'village' },
       divisions: [{ code: '431100' }, { code: '431103' }, { code: '431103001' }, { code: '431103001001' }],

@@ -3,7 +3,7 @@ import { parseAsOf } from '../../server/as-of.js';
 import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
 import type { HubContext } from '../../server/context.js';
 import { badUserInput } from '../../server/errors.js';
-import { checkCoordinates, checkDivisionCode, descendantPrefix, divisionLoaders, requireValid, type Division } from '../spatial/index.js';
+import { checkCoordinates, descendantPrefix, divisionLoaders, requireDivision, requireValid, type Division } from '../spatial/index.js';
 import { CATEGORIES, STATUSES } from './classification.js';
 import { checkCategory, checkComponentCode } from './codes.js';
 import * as q from './queries.js';
@@ -24,9 +24,9 @@ interface ListArgs {
 /** The widest circle a near search may draw: a county, not the province. */
 const MAX_RADIUS = 50_000;
 
-function toFilter(input: FilterInput, divisionCode: string | null): q.ComponentFilter {
+async function toFilter(ctx: HubContext, input: FilterInput, divisionCode: string | null): Promise<q.ComponentFilter> {
   if (input.category) requireValid('filter.category', checkCategory(input.category));
-  if (input.divisionCode) requireValid('filter.divisionCode', checkDivisionCode(input.divisionCode));
+  if (input.divisionCode) await requireDivision(ctx, 'filter.divisionCode', input.divisionCode);
   if (input.status && !(STATUSES as readonly string[]).includes(input.status)) throw badUserInput('filter.status', 'unknown status');
   if (input.near) {
     const bad = checkCoordinates(input.near.lng, input.near.lat);
@@ -49,7 +49,7 @@ function toFilter(input: FilterInput, divisionCode: string | null): q.ComponentF
 }
 
 async function components(args: ListArgs, ctx: HubContext, divisionCode: string | null) {
-  const filter = toFilter(args.filter ?? {}, divisionCode);
+  const filter = await toFilter(ctx, args.filter ?? {}, divisionCode);
   const first = pageSize(args.first);
   const cursor = filter.near ? decodeCursor(args.after, ['number', 'string']) : decodeCursor(args.after, ['string']);
   const after = cursor ? (filter.near ? { distance: cursor[0] as number, code: cursor[1] as string } : { code: cursor[0] as string }) : null;
@@ -68,6 +68,7 @@ export const cityComponentResolvers: IResolvers<unknown, HubContext> = {
   Query: {
     cityComponent: async (_root, { code, asOf }: { code: string; asOf?: string | null }, ctx) => {
       requireValid('code', checkComponentCode(code));
+      await requireDivision(ctx, 'code', code.slice(0, 6));
       const [found] = await q.componentsByCode(ctx.hub.db.pool, [code], asOf ? parseAsOf(asOf) : null);
       return found ?? null;
     },

@@ -3,8 +3,9 @@ import DataLoader from 'dataloader';
 import { parseAsOf } from '../../server/as-of.js';
 import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
 import type { HubContext } from '../../server/context.js';
+import { badUserInput } from '../../server/errors.js';
 import { perRequest } from '../../server/per-request.js';
-import { checkDivisionCode, divisionLoaders, requireValid, type Division } from '../spatial/index.js';
+import { divisionLoaders, requireDivision, requireValid, type Division } from '../spatial/index.js';
 import type { IndicatorDefinition } from './definitions.js';
 import { checkIndicatorCode, checkPeriod, periodMonths } from './codes.js';
 import * as q from './queries.js';
@@ -29,11 +30,15 @@ const makeDefinitions = (ctx: HubContext) =>
     return codes.map((c) => byCode.get(c) ?? null);
   });
 
-function observations(args: ObservationArgs, ctx: HubContext, divisionCode: string | null) {
-  if (args.code) requireValid('code', checkIndicatorCode(args.code));
-  if (args.divisionCode) requireValid('divisionCode', checkDivisionCode(args.divisionCode));
+async function observations(args: ObservationArgs, ctx: HubContext, divisionCode: string | null) {
+  if (args.code) {
+    requireValid('code', checkIndicatorCode(args.code));
+    if (!(await definitions(ctx).load(args.code))) throw badUserInput('code', `unknown indicator ${args.code}`);
+  }
   if (args.from) requireValid('from', checkPeriod(args.from));
   if (args.to) requireValid('to', checkPeriod(args.to));
+  if (args.from && args.to && periodMonths(args.from).first > periodMonths(args.to).last) throw badUserInput('to', 'ends before from');
+  if (args.divisionCode) await requireDivision(ctx, 'divisionCode', args.divisionCode);
   const filter: q.ObservationFilter = {
     indicatorCode: args.code ?? null,
     divisionCode,
@@ -43,10 +48,9 @@ function observations(args: ObservationArgs, ctx: HubContext, divisionCode: stri
   };
   const first = pageSize(args.first);
   const after = decodeCursor(args.after, ['string', 'string', 'string']) as q.ObservationKey | null;
-  return q.observationPage(ctx.hub.db.pool, filter, after, first + 1).then((rows) =>
-    toConnection(rows, first, (r) => [r.periodStart, r.indicatorCode, r.divisionCode], (r) => r, undefined, () =>
-      q.countObservations(ctx.hub.db.pool, filter),
-    ),
+  const rows = await q.observationPage(ctx.hub.db.pool, filter, after, first + 1);
+  return toConnection(rows, first, (r) => [r.periodStart, r.indicatorCode, r.divisionCode], (r) => r, undefined, () =>
+    q.countObservations(ctx.hub.db.pool, filter),
   );
 }
 

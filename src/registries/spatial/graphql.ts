@@ -15,6 +15,14 @@ export function requireValid(argument: string, check: CodeCheck): void {
   if (!check.ok) throw badUserInput(argument, check.reason);
 }
 
+/** The division a well-formed code names (current or retired); `BAD_USER_INPUT` when there is none. */
+export async function requireDivision(ctx: HubContext, argument: string, code: string): Promise<Division> {
+  requireValid(argument, checkDivisionCode(code));
+  const division = await divisionLoaders(ctx).byCode.load(code);
+  if (!division) throw badUserInput(argument, `unknown division ${code}`);
+  return division;
+}
+
 /** A list of rows keyed by `code`, paged by it. */
 function codePage<T extends { code: string }>(
   page: Page,
@@ -42,12 +50,12 @@ export const spatialResolvers: IResolvers<unknown, HubContext> = {
       if (bad) throw badUserInput(bad.argument, bad.reason);
       const found = await q.locatePoint(ctx.hub.db.pool, lng, lat);
       if (!found.divisions.length) return null;
+      for (const d of found.divisions) divisionLoaders(ctx).byCode.prime(d.code, d);
       // Widest first; on a shared edge two cells of one level hold the point: keep the first of
       // the deepest level and the chain of divisions above it.
-      const held = (await divisionLoaders(ctx).byCode.loadMany(found.divisions)).filter((d): d is Division => !!d && !(d instanceof Error));
-      const deepestLevel = held.at(-1)!.level;
-      const chosen = held.find((d) => d.level === deepestLevel)!;
-      const chain = held.filter((d) => chosen.code.startsWith(descendantPrefix(d.code)));
+      const deepestLevel = found.divisions.at(-1)!.level;
+      const chosen = found.divisions.find((d) => d.level === deepestLevel)!;
+      const chain = found.divisions.filter((d) => chosen.code.startsWith(descendantPrefix(d.code)));
       return {
         division: chosen,
         divisions: chain,

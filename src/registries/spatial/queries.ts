@@ -152,19 +152,17 @@ export async function countAddresses(pool: pg.Pool, scope: AddressScope): Promis
   return rows[0].n;
 }
 
-/** The divisions whose geometry holds the point, widest first, and the current grid that holds it. */
-export async function locatePoint(pool: pg.Pool, lng: number, lat: number): Promise<{ divisions: string[]; grid: string | null }> {
-  const [divisions, grids] = await Promise.all([
-    pool.query<{ code: string }>(
-      `select g.code from division_geometry g join division d using (code)
-       where g.boundary @> ${POINT_AS_POLYGON}
-       order by array_position(array['province', 'prefecture', 'county', 'township', 'village'], d.level), g.code`,
-      [lng, lat],
-    ),
-    pool.query<{ code: string }>(
-      `select code from grid where valid_to is null and boundary @> ${POINT_AS_POLYGON} order by code limit 1`,
-      [lng, lat],
-    ),
-  ]);
-  return { divisions: divisions.rows.map((r) => r.code), grid: grids.rows[0]?.code ?? null };
+/**
+ * The divisions whose geometry holds the point, widest first, and the current grid that holds it,
+ * in one round trip.
+ */
+export async function locatePoint(pool: pg.Pool, lng: number, lat: number): Promise<{ divisions: Division[]; grid: string | null }> {
+  const { rows } = await pool.query(
+    `select located.*, held_by."gridCode" from (${DIVISION} where g.boundary @> ${POINT_AS_POLYGON}) located
+     left join lateral (select code as "gridCode" from grid
+       where valid_to is null and boundary @> ${POINT_AS_POLYGON} order by code limit 1) held_by on true
+     order by array_position(array['province', 'prefecture', 'county', 'township', 'village'], located.level), located.code`,
+    [lng, lat],
+  );
+  return { divisions: rows.map(({ gridCode: _, ...row }) => division(row)), grid: rows[0]?.gridCode ?? null };
 }
