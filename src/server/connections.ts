@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { badUserInput } from './errors.js';
 
 /** A Relay connection (`edges`, `pageInfo`, `totalCount`) as resolvers return it. */
@@ -55,4 +56,40 @@ export function toConnection<R, T, E extends object = object>(
     },
     totalCount,
   };
+}
+
+/**
+ * A request-scoped batch of one connection field over many parents (a division's grids, its
+ * components…): the parents asked with the same arguments share one query, which answers one
+ * value per parent, in order.
+ */
+export function batchByParent<A, V>(fetch: (parents: string[], args: A) => Promise<V[]>) {
+  const key = (k: { parent: string; args: A }) => JSON.stringify([k.parent, k.args]);
+  return new DataLoader<{ parent: string; args: A }, V, string>(
+    async (keys) => {
+      const groups = new Map<string, { args: A; parents: string[] }>();
+      for (const k of keys) {
+        const id = JSON.stringify(k.args);
+        const group = groups.get(id) ?? { args: k.args, parents: [] };
+        groups.set(id, group);
+        group.parents.push(k.parent);
+      }
+      const found = new Map<string, V>();
+      await Promise.all(
+        [...groups.values()].map(async ({ args, parents }) => {
+          const values = await fetch(parents, args);
+          parents.forEach((parent, i) => found.set(key({ parent, args }), values[i]));
+        }),
+      );
+      return keys.map((k) => found.get(key(k))!);
+    },
+    { cacheKeyFn: key },
+  );
+}
+
+/** Rows of a batched query tagged with their parent's position (`ord`, from 1), grouped per parent. */
+export function groupByOrdinal<R extends { ord: string | number }>(rows: R[], parents: number): Omit<R, 'ord'>[][] {
+  const pages: Omit<R, 'ord'>[][] = Array.from({ length: parents }, () => []);
+  for (const { ord, ...row } of rows) pages[Number(ord) - 1].push(row);
+  return pages;
 }

@@ -167,3 +167,36 @@ test('50 components with their divisions (and parents) and grids take four SQL s
     spy.mockRestore();
   }
 });
+
+test("the counties' indicators, components, grids and villages come in one statement per field, not per county", async () => {
+  const spy = vi.spyOn(hub.db.pool, 'query');
+  try {
+    const res = await hub.query(`{ divisions(parentCode: "431100") { code validTo
+      indicators(code: "gdp", from: "2024", first: 5) { totalCount edges { node { divisionCode period } } }
+      components(filter: { category: "04" }, first: 2) { totalCount edges { node { code divisionCode category } } }
+      grids(first: 2) { totalCount edges { node { divisionCode } } }
+      descendants(level: village, first: 1) { totalCount } } }`);
+    expect(res.errors).toBeUndefined();
+    // Children, the indicator definitions (to check the code), then per field one page and one count query.
+    expect(spy.mock.calls.map(([sql]) => String(sql).trim().split(/\s+/).slice(0, 3).join(' '))).toHaveLength(10);
+    // The retired codes (祁阳县 431121, 金洞管理区 431172) are children too, with their end date.
+    const counties = (res.data.divisions as any[]).filter((d) => d.validTo === null);
+    expect(counties).toHaveLength(13);
+    const lengshuitan = counties.find((c) => c.code === '431103');
+    expect(lengshuitan.indicators.edges.map((e: any) => e.node)).toEqual([
+      { divisionCode: '431103', period: '2024' },
+      { divisionCode: '431103', period: '2025' },
+    ]);
+    expect(lengshuitan.descendants.totalCount).toBe(204);
+    for (const county of counties) {
+      for (const { node } of county.components.edges) {
+        expect(node.divisionCode.startsWith(county.code)).toBe(true);
+        expect(node.category).toBe('04');
+      }
+      for (const { node } of county.grids.edges) expect(node.divisionCode.startsWith(county.code)).toBe(true);
+      expect(county.grids.totalCount).toBeGreaterThan(0);
+    }
+  } finally {
+    spy.mockRestore();
+  }
+});

@@ -1,8 +1,9 @@
 import type { IResolvers } from '@graphql-tools/utils';
 import { parseAsOf } from '../../server/as-of.js';
-import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
+import { batchByParent, decodeCursor, pageSize, toConnection } from '../../server/connections.js';
 import type { HubContext } from '../../server/context.js';
 import { badUserInput } from '../../server/errors.js';
+import { perRequest } from '../../server/per-request.js';
 import { checkCoordinates, descendantPrefix, divisionLoaders, requireDivision, requireValid, type Division } from '../spatial/index.js';
 import { CATEGORIES, STATUSES } from './classification.js';
 import { checkCategory, checkComponentCode } from './codes.js';
@@ -24,7 +25,8 @@ interface ListArgs {
 /** The widest circle a near search may draw: a county, not the province. */
 const MAX_RADIUS = 50_000;
 
-async function toFilter(ctx: HubContext, input: FilterInput, divisionCode: string | null): Promise<q.ComponentFilter> {
+/** Checks the filter; answers it and the division the list is scoped to (null: all components). */
+async function toFilter(ctx: HubContext, input: FilterInput, within: string | null): Promise<{ filter: q.ComponentFilter; scope: string | null }> {
   if (input.category) requireValid('filter.category', checkCategory(input.category));
   if (input.divisionCode) await requireDivision(ctx, 'filter.divisionCode', input.divisionCode);
   if (input.status && !(STATUSES as readonly string[]).includes(input.status)) throw badUserInput('filter.status', 'unknown status');
@@ -36,31 +38,42 @@ async function toFilter(ctx: HubContext, input: FilterInput, divisionCode: strin
     }
   }
   // Inside a division's list, a filter's division narrows it further (codes nest by prefix).
-  const scope = input.divisionCode ?? divisionCode;
-  if (divisionCode && input.divisionCode && !input.divisionCode.startsWith(descendantPrefix(divisionCode))) {
-    throw badUserInput('filter.divisionCode', `is not under ${divisionCode}`);
+  if (within && input.divisionCode && !input.divisionCode.startsWith(descendantPrefix(within))) {
+    throw badUserInput('filter.divisionCode', `is not under ${within}`);
   }
-  return {
-    category: input.category ?? null,
-    status: input.status ?? null,
-    divisionPrefix: scope ? descendantPrefix(scope) : null,
-    near: input.near ?? null,
-  };
+  const filter = { category: input.category ?? null, status: input.status ?? null, near: input.near ?? null };
+  return { filter, scope: input.divisionCode ?? within };
 }
 
-async function components(args: ListArgs, ctx: HubContext, divisionCode: string | null) {
-  const filter = await toFilter(ctx, args.filter ?? {}, divisionCode);
+interface PageArgs {
+  filter: q.ComponentFilter;
+  after: q.ComponentCursor | null;
+  limit: number;
+}
+
+/** Components per division, batched over the divisions that ask with the same arguments. */
+const loaders = (ctx: HubContext) => perRequest(ctx, makeLoaders);
+const makeLoaders = (ctx: HubContext) => ({
+  pages: batchByParent<PageArgs, q.CityComponent[]>((codes, a) => q.componentPagesIn(ctx.hub.db.pool, codes, a.filter, a.after, a.limit)),
+  counts: batchByParent<q.ComponentFilter, number>((codes, filter) => q.countComponents(ctx.hub.db.pool, filter, codes)),
+});
+
+async function components(args: ListArgs, ctx: HubContext, within: string | null) {
+  const { filter, scope } = await toFilter(ctx, args.filter ?? {}, within);
   const first = pageSize(args.first);
   const cursor = filter.near ? decodeCursor(args.after, ['number', 'string']) : decodeCursor(args.after, ['string']);
   const after = cursor ? (filter.near ? { distance: cursor[0] as number, code: cursor[1] as string } : { code: cursor[0] as string }) : null;
-  const rows = await q.componentPage(ctx.hub.db.pool, filter, after, first + 1);
+  const page = { filter, after, limit: first + 1 };
+  const rows = scope
+    ? await loaders(ctx).pages.load({ parent: scope, args: page })
+    : await q.componentPage(ctx.hub.db.pool, filter, after, first + 1);
   return toConnection(
     rows,
     first,
     (r) => (filter.near ? [r.distance!, r.code] : [r.code]),
     (r) => r,
     (r) => ({ distanceMeters: r.distance ?? null }),
-    () => q.countComponents(ctx.hub.db.pool, filter),
+    async () => (scope ? loaders(ctx).counts.load({ parent: scope, args: filter }) : (await q.countComponents(ctx.hub.db.pool, filter, null))[0]),
   );
 }
 

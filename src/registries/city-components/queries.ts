@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance, type VersionedTable } from '../../db/index.js';
+import { groupByOrdinal } from '../../server/connections.js';
+import { descendantPrefix, underPrefix } from '../spatial/index.js';
 
 /** Every SQL statement of the city-components library. */
 
@@ -24,12 +26,15 @@ export interface CityComponent {
   distance?: number;
 }
 
+/** What a list of components is narrowed to, besides the division it is scoped to. */
 export interface ComponentFilter {
   category: string | null;
-  divisionPrefix: string | null;
   status: string | null;
   near: { lng: number; lat: number; radiusMeters: number } | null;
 }
+
+/** Keyset position: (distance, code) in near searches, else code. */
+export type ComponentCursor = { distance: number; code: string } | { code: string };
 
 /** The versioned table, for `applyVersion` (connectors apply deliveries through it). */
 export const COMPONENT_TABLE: VersionedTable = {
@@ -55,11 +60,27 @@ export async function componentsByCode(pool: pg.Pool, codes: readonly string[], 
   return rows.map((r) => withProvenance<CityComponent>(r));
 }
 
-function where(f: ComponentFilter, params: unknown[]): string {
+/**
+ * The SQL of one page. Scoped to `s.prefix` (a division code prefix from the batch's `unnest`)
+ * when `scoped`; params are appended to `params`.
+ */
+function pageSql(f: ComponentFilter, scoped: boolean, after: ComponentCursor | null, limit: number, params: unknown[]): string {
+  const filter = where(f, scoped, params);
+  if (f.near) {
+    const distance = `earth_distance(ll_to_earth($${params.push(f.near.lat)}, $${params.push(f.near.lng)}), ${EARTH})`;
+    const keyset = after && 'distance' in after ? `where (distance, code) > ($${params.push(after.distance)}::float8, $${params.push(after.code)})` : '';
+    return `select * from (select ${COLUMNS}, ${distance} as distance from city_component where ${filter}) nearby
+      ${keyset} order by distance, code limit $${params.push(limit)}`;
+  }
+  const keyset = after ? ` and code > $${params.push(after.code)}` : '';
+  return `select ${COLUMNS} from city_component where ${filter}${keyset} order by code limit $${params.push(limit)}`;
+}
+
+function where(f: ComponentFilter, scoped: boolean, params: unknown[]): string {
   const clauses = ['valid_to is null'];
+  if (scoped) clauses.push(underPrefix('division_code', 's.prefix'));
   if (f.category) clauses.push(`category = $${params.push(f.category)}`);
   if (f.status) clauses.push(`status = $${params.push(f.status)}`);
-  if (f.divisionPrefix) clauses.push(`division_code like $${params.push(f.divisionPrefix)} || '%'`);
   if (f.near) {
     const centre = `ll_to_earth($${params.push(f.near.lat)}, $${params.push(f.near.lng)})`;
     const radius = `$${params.push(f.near.radiusMeters)}`;
@@ -69,29 +90,42 @@ function where(f: ComponentFilter, params: unknown[]): string {
   return clauses.join(' and ');
 }
 
-/** One page: nearest first with `near` (keyset: distance, code), else by code. */
-export async function componentPage(
-  pool: pg.Pool,
-  f: ComponentFilter,
-  after: { distance: number; code: string } | { code: string } | null,
-  limit: number,
-): Promise<CityComponent[]> {
+/** One page of all current components: nearest first with `near`, else by code. */
+export async function componentPage(pool: pg.Pool, f: ComponentFilter, after: ComponentCursor | null, limit: number): Promise<CityComponent[]> {
   const params: unknown[] = [];
-  const filter = where(f, params);
-  if (f.near) {
-    const distance = `earth_distance(ll_to_earth($${params.push(f.near.lat)}, $${params.push(f.near.lng)}), ${EARTH})`;
-    const keyset = after && 'distance' in after ? `where (distance, code) > ($${params.push(after.distance)}::float8, $${params.push(after.code)})` : '';
-    const sql = `select * from (select ${COLUMNS}, ${distance} as distance from city_component where ${filter}) nearby
-      ${keyset} order by distance, code limit $${params.push(limit)}`;
-    return (await pool.query(sql, params)).rows.map((r) => withProvenance<CityComponent>(r));
-  }
-  const keyset = after ? ` and code > $${params.push(after.code)}` : '';
-  const sql = `select ${COLUMNS} from city_component where ${filter}${keyset} order by code limit $${params.push(limit)}`;
-  return (await pool.query(sql, params)).rows.map((r) => withProvenance<CityComponent>(r));
+  const { rows } = await pool.query(pageSql(f, false, after, limit, params), params);
+  return rows.map((r) => withProvenance<CityComponent>(r));
 }
 
-export async function countComponents(pool: pg.Pool, f: ComponentFilter): Promise<number> {
-  const params: unknown[] = [];
-  const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from city_component where ${where(f, params)}`, params);
-  return rows[0].n;
+/** One page per division (in it and under it), in one query. */
+export async function componentPagesIn(
+  pool: pg.Pool,
+  divisionCodes: string[],
+  f: ComponentFilter,
+  after: ComponentCursor | null,
+  limit: number,
+): Promise<CityComponent[][]> {
+  const params: unknown[] = [divisionCodes.map(descendantPrefix)];
+  const { rows } = await pool.query(
+    `select s.ord, x.* from unnest($1::text[]) with ordinality as s(prefix, ord)
+     cross join lateral (${pageSql(f, true, after, limit, params)}) x`,
+    params,
+  );
+  return groupByOrdinal(rows, divisionCodes.length).map((page) => page.map((r) => withProvenance<CityComponent>(r)));
+}
+
+/** Counts of current components matching `f`: over all, or per division when codes are given. */
+export async function countComponents(pool: pg.Pool, f: ComponentFilter, divisionCodes: string[] | null): Promise<number[]> {
+  if (!divisionCodes) {
+    const params: unknown[] = [];
+    const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from city_component where ${where(f, false, params)}`, params);
+    return [rows[0].n];
+  }
+  const params: unknown[] = [divisionCodes.map(descendantPrefix)];
+  const { rows } = await pool.query<{ n: number }>(
+    `select (select count(*)::int from city_component where ${where(f, true, params)}) as n
+     from unnest($1::text[]) with ordinality as s(prefix, ord) order by s.ord`,
+    params,
+  );
+  return rows.map((r) => r.n);
 }

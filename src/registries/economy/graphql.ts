@@ -1,7 +1,7 @@
 import type { IResolvers } from '@graphql-tools/utils';
 import DataLoader from 'dataloader';
 import { parseAsOf } from '../../server/as-of.js';
-import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
+import { batchByParent, decodeCursor, pageSize, toConnection } from '../../server/connections.js';
 import type { HubContext } from '../../server/context.js';
 import { badUserInput } from '../../server/errors.js';
 import { perRequest } from '../../server/per-request.js';
@@ -41,18 +41,33 @@ async function observations(args: ObservationArgs, ctx: HubContext, divisionCode
   if (args.divisionCode) await requireDivision(ctx, 'divisionCode', args.divisionCode);
   const filter: q.ObservationFilter = {
     indicatorCode: args.code ?? null,
-    divisionCode,
     fromMonth: args.from ? periodMonths(args.from).first : null,
     toMonth: args.to ? periodMonths(args.to).last : null,
     at: args.asOf ? parseAsOf(args.asOf) : null,
   };
   const first = pageSize(args.first);
   const after = decodeCursor(args.after, ['string', 'string', 'string']) as q.ObservationKey | null;
-  const rows = await q.observationPage(ctx.hub.db.pool, filter, after, first + 1);
-  return toConnection(rows, first, (r) => [r.periodStart, r.indicatorCode, r.divisionCode], (r) => r, undefined, () =>
-    q.countObservations(ctx.hub.db.pool, filter),
+  const page = { filter, after, limit: first + 1 };
+  const rows = divisionCode
+    ? await loaders(ctx).pages.load({ parent: divisionCode, args: page })
+    : await q.observationPage(ctx.hub.db.pool, filter, after, first + 1);
+  return toConnection(rows, first, (r) => [r.periodStart, r.indicatorCode, r.divisionCode], (r) => r, undefined, async () =>
+    divisionCode ? loaders(ctx).counts.load({ parent: divisionCode, args: filter }) : (await q.countObservations(ctx.hub.db.pool, filter, null))[0],
   );
 }
+
+interface PageArgs {
+  filter: q.ObservationFilter;
+  after: q.ObservationKey | null;
+  limit: number;
+}
+
+/** Observations per division, batched over the divisions that ask with the same arguments. */
+const loaders = (ctx: HubContext) => perRequest(ctx, makeLoaders);
+const makeLoaders = (ctx: HubContext) => ({
+  pages: batchByParent<PageArgs, q.Observation[]>((codes, a) => q.observationPagesIn(ctx.hub.db.pool, codes, a.filter, a.after, a.limit)),
+  counts: batchByParent<q.ObservationFilter, number>((codes, filter) => q.countObservations(ctx.hub.db.pool, filter, codes)),
+});
 
 export const economyResolvers: IResolvers<unknown, HubContext> = {
   Query: {

@@ -23,15 +23,15 @@ export async function requireDivision(ctx: HubContext, argument: string, code: s
   return division;
 }
 
-/** A list of rows keyed by `code`, paged by it. */
-function codePage<T extends { code: string }>(
-  page: Page,
-  fetch: (after: string, limit: number) => Promise<T[]>,
+/** A connection of rows keyed and paged by `code`. */
+async function codeConnection<T extends { code: string }>(
+  args: Page,
+  load: (page: q.CodePage) => Promise<T[]>,
   count: () => Promise<number>,
 ) {
-  const first = pageSize(page.first);
-  const after = (decodeCursor(page.after, ['string'])?.[0] as string | undefined) ?? '';
-  return fetch(after, first + 1).then((rows) => toConnection(rows, first, (r) => [r.code], (r) => r, undefined, count));
+  const first = pageSize(args.first);
+  const after = (decodeCursor(args.after, ['string'])?.[0] as string | undefined) ?? '';
+  return toConnection(await load({ after, limit: first + 1 }), first, (r) => [r.code], (r) => r, undefined, count);
 }
 
 export const spatialResolvers: IResolvers<unknown, HubContext> = {
@@ -84,38 +84,32 @@ export const spatialResolvers: IResolvers<unknown, HubContext> = {
       }
       return chain;
     },
-    descendants: (d: Division, args: Page & { level: string }, ctx) => {
-      const scope = { prefix: descendantPrefix(d.code), self: d.code, level: args.level };
-      return codePage(
+    descendants: (d: Division, args: Page & { level: string }, ctx) =>
+      codeConnection(
         args,
-        (after, limit) => q.descendantPage(ctx.hub.db.pool, { ...scope, after, limit }),
-        () => q.countDescendants(ctx.hub.db.pool, scope),
-      );
-    },
-    grids: (d: Division, args: Page, ctx) => {
-      const divisionPrefix = descendantPrefix(d.code);
-      return codePage(
+        (page) => divisionLoaders(ctx).descendants.load({ parent: d.code, args: { ...page, level: args.level } }),
+        () => divisionLoaders(ctx).descendantCount.load({ parent: d.code, args: args.level }),
+      ),
+    grids: (d: Division, args: Page, ctx) =>
+      codeConnection(
         args,
-        (after, limit) => q.gridPage(ctx.hub.db.pool, { divisionPrefix, after, limit }),
-        () => q.countGrids(ctx.hub.db.pool, divisionPrefix),
-      );
-    },
-    addresses: (d: Division, args: Page, ctx) => {
-      const scope = { divisionPrefix: descendantPrefix(d.code) };
-      return codePage(
+        (page) => divisionLoaders(ctx).grids.load({ parent: d.code, args: page }),
+        () => divisionLoaders(ctx).gridCount.load({ parent: d.code, args: null }),
+      ),
+    addresses: (d: Division, args: Page, ctx) =>
+      codeConnection(
         args,
-        (after, limit) => q.addressPage(ctx.hub.db.pool, scope, after, limit),
-        () => q.countAddresses(ctx.hub.db.pool, scope),
-      );
-    },
+        (page) => divisionLoaders(ctx).addresses.load({ parent: d.code, args: { ...page, scope: 'division' } }),
+        () => divisionLoaders(ctx).addressCount.load({ parent: d.code, args: 'division' }),
+      ),
   },
   Grid: {
     division: (g: Grid, _args, ctx) => divisionLoaders(ctx).byCode.load(g.divisionCode),
     addresses: (g: Grid, args: Page, ctx) =>
-      codePage(
+      codeConnection(
         args,
-        (after, limit) => q.addressPage(ctx.hub.db.pool, { gridCode: g.code }, after, limit),
-        () => q.countAddresses(ctx.hub.db.pool, { gridCode: g.code }),
+        (page) => divisionLoaders(ctx).addresses.load({ parent: g.code, args: { ...page, scope: 'grid' } }),
+        () => divisionLoaders(ctx).addressCount.load({ parent: g.code, args: 'grid' }),
       ),
   },
   Address: {

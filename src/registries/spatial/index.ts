@@ -3,3 +3,4 @@ export { divisionLoaders, type Division, type Grid, type Address, type VersionKe
 export { spatialResolvers, requireValid, requireDivision } from './graphql.js';
 export { checkDivisionCode, checkGridCode, checkAddressCode, checkCoordinates, descendantPrefix, type CodeCheck } from './codes.js';
 export { GRID_TABLE, ADDRESS_TABLE } from './queries.js';
+export { underPrefix } from './queries.js';

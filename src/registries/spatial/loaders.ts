@@ -2,7 +2,9 @@ import DataLoader from 'dataloader';
 import type pg from 'pg';
 import type { HubContext } from '../../server/context.js';
 import { perRequest } from '../../server/per-request.js';
-import { addressesByCode, divisionsByCode, divisionsUnder, gridsByCode, type Address, type Division, type Grid } from './queries.js';
+import { batchByParent } from '../../server/connections.js';
+import * as q from './queries.js';
+import type { Address, AddressScope, CodePage, Division, Grid } from './queries.js';
 
 /** A versioned record's key: its code, and the instant asked for (null: the current version). */
 export interface VersionKey {
@@ -35,15 +37,22 @@ function versionLoader<T extends { code: string }>(fetch: (codes: string[], at: 
 function createSpatialLoaders(pool: pg.Pool) {
   return {
     byCode: new DataLoader<string, Division | null>(async (codes) => {
-      const byCode = new Map((await divisionsByCode(pool, codes)).map((r) => [r.code, r]));
+      const byCode = new Map((await q.divisionsByCode(pool, codes)).map((r) => [r.code, r]));
       return codes.map((c) => byCode.get(c) ?? null);
     }),
     children: new DataLoader<string, Division[]>(async (parents) => {
-      const rows = await divisionsUnder(pool, parents);
+      const rows = await q.divisionsUnder(pool, parents);
       return parents.map((p) => rows.filter((r) => r.parentCode === p));
     }),
-    grid: versionLoader<Grid>((codes, at) => gridsByCode(pool, codes, at)),
-    address: versionLoader<Address>((codes, at) => addressesByCode(pool, codes, at)),
+    grid: versionLoader<Grid>((codes, at) => q.gridsByCode(pool, codes, at)),
+    address: versionLoader<Address>((codes, at) => q.addressesByCode(pool, codes, at)),
+    // Connection fields, batched over the parents that ask with the same arguments.
+    descendants: batchByParent<CodePage & { level: string }, Division[]>((codes, a) => q.descendantPages(pool, codes, a.level, a)),
+    descendantCount: batchByParent<string, number>((codes, level) => q.countDescendants(pool, codes, level)),
+    grids: batchByParent<CodePage, Grid[]>((codes, page) => q.gridPages(pool, codes, page)),
+    gridCount: batchByParent<null, number>((codes) => q.countGrids(pool, codes)),
+    addresses: batchByParent<CodePage & { scope: AddressScope }, Address[]>((codes, a) => q.addressPages(pool, a.scope, codes, a)),
+    addressCount: batchByParent<AddressScope, number>((codes, scope) => q.countAddresses(pool, scope, codes)),
   };
 }
 

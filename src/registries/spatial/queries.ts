@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { VERSION_COLUMNS, versionAt, withProvenance, type Provenance, type VersionedTable } from '../../db/index.js';
+import { groupByOrdinal } from '../../server/connections.js';
+import { descendantPrefix } from './codes.js';
 import { ringOf, POINT_AS_POLYGON } from './geometry.js';
 
 /** Every SQL statement of the spatial library. Versioned rows are read current (`at` null) or as of an instant. */
@@ -62,22 +64,38 @@ export async function provinces(pool: pg.Pool): Promise<Division[]> {
   return (await pool.query(`${DIVISION} where d.level = 'province' and d.valid_to is null order by d.code`)).rows.map(division);
 }
 
-/** Current divisions at `level` whose codes start with `prefix`, other than `self`, after code `after`. */
-export async function descendantPage(pool: pg.Pool, q: { prefix: string; self: string; level: string; after: string; limit: number }) {
-  const { rows } = await pool.query(
-    `${DIVISION} where d.level = $1 and d.valid_to is null and d.code like $2 || '%' and d.code <> $3 and d.code > $4
-     order by d.code limit $5`,
-    [q.level, q.prefix, q.self, q.after, q.limit],
-  );
-  return rows.map(division);
+/**
+ * SQL condition: `column` starts with the prefix `expr`. Written as a range (codes are digits, and
+ * ':' follows '9') so that a `text_pattern_ops` index serves it even when the prefix is a
+ * per-row value of a batched query, where `like` cannot use one.
+ */
+export const underPrefix = (column: string, expr: string) => `${column} ~>=~ ${expr} and ${column} ~<~ (${expr} || ':')`;
+
+/** A page of keyset rows per parent: codes after `after`, at most `limit`. */
+export interface CodePage {
+  after: string;
+  limit: number;
 }
 
-export async function countDescendants(pool: pg.Pool, q: { prefix: string; self: string; level: string }): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n from division where level = $1 and valid_to is null and code like $2 || '%' and code <> $3`,
-    [q.level, q.prefix, q.self],
+/** For each division, its current descendants at `level` (by code prefix, itself excluded). */
+export async function descendantPages(pool: pg.Pool, codes: string[], level: string, page: CodePage): Promise<Division[][]> {
+  const { rows } = await pool.query(
+    `select s.ord, x.* from unnest($1::text[], $2::text[]) with ordinality as s(prefix, self, ord)
+     cross join lateral (${DIVISION} where d.level = $3 and d.valid_to is null and ${underPrefix('d.code', 's.prefix')}
+       and d.code <> s.self and d.code > $4 order by d.code limit $5) x`,
+    [codes.map(descendantPrefix), codes, level, page.after, page.limit],
   );
-  return rows[0].n;
+  return groupByOrdinal(rows, codes.length).map((page) => page.map((r) => division(r as Division)));
+}
+
+export async function countDescendants(pool: pg.Pool, codes: string[], level: string): Promise<number[]> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select (select count(*)::int from division d where d.level = $3 and d.valid_to is null
+       and ${underPrefix('d.code', 's.prefix')} and d.code <> s.self) as n
+     from unnest($1::text[], $2::text[]) with ordinality as s(prefix, self, ord) order by s.ord`,
+    [codes.map(descendantPrefix), codes, level],
+  );
+  return rows.map((r) => r.n);
 }
 
 /** The versioned tables, for `applyVersion` (connectors apply deliveries through it). */
@@ -105,20 +123,24 @@ export async function gridsByCode(pool: pg.Pool, codes: readonly string[], at: D
   return rows.map(grid);
 }
 
-export async function gridPage(pool: pg.Pool, q: { divisionPrefix: string; after: string; limit: number }): Promise<Grid[]> {
+/** For each division, the current grids in it and under it, by code. */
+export async function gridPages(pool: pg.Pool, divisionCodes: string[], page: CodePage): Promise<Grid[][]> {
   const { rows } = await pool.query(
-    `${GRID} where valid_to is null and division_code like $1 || '%' and code > $2 order by code limit $3`,
-    [q.divisionPrefix, q.after, q.limit],
+    `select s.ord, x.* from unnest($1::text[]) with ordinality as s(prefix, ord)
+     cross join lateral (${GRID} where valid_to is null and ${underPrefix('division_code', 's.prefix')} and code > $2
+       order by code limit $3) x`,
+    [divisionCodes.map(descendantPrefix), page.after, page.limit],
   );
-  return rows.map(grid);
+  return groupByOrdinal(rows, divisionCodes.length).map((page) => page.map(grid));
 }
 
-export async function countGrids(pool: pg.Pool, divisionPrefix: string): Promise<number> {
+export async function countGrids(pool: pg.Pool, divisionCodes: string[]): Promise<number[]> {
   const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n from grid where valid_to is null and division_code like $1 || '%'`,
-    [divisionPrefix],
+    `select (select count(*)::int from grid where valid_to is null and ${underPrefix('division_code', 's.prefix')}) as n
+     from unnest($1::text[]) with ordinality as s(prefix, ord) order by s.ord`,
+    [divisionCodes.map(descendantPrefix)],
   );
-  return rows[0].n;
+  return rows.map((r) => r.n);
 }
 
 const ADDRESS = `select code, full_text as "fullText", division_code as "divisionCode", grid_code as "gridCode", road,
@@ -129,27 +151,29 @@ export async function addressesByCode(pool: pg.Pool, codes: readonly string[], a
   return rows.map((r) => withProvenance<Address>(r));
 }
 
-/** Current addresses in a division (by code prefix) or in a grid. */
-export type AddressScope = { divisionPrefix: string } | { gridCode: string };
+/** Current addresses of divisions (in them and under them) or of grids. */
+export type AddressScope = 'division' | 'grid';
 
 const addressScope = (scope: AddressScope) =>
-  'gridCode' in scope
-    ? { where: 'grid_code = $1', value: scope.gridCode }
-    : { where: `division_code like $1 || '%'`, value: scope.divisionPrefix };
+  scope === 'grid' ? 'grid_code = s.parent' : underPrefix('division_code', 's.parent');
+const addressParents = (scope: AddressScope, codes: string[]) => (scope === 'grid' ? codes : codes.map(descendantPrefix));
 
-export async function addressPage(pool: pg.Pool, scope: AddressScope, after: string, limit: number): Promise<Address[]> {
-  const { where, value } = addressScope(scope);
+export async function addressPages(pool: pg.Pool, scope: AddressScope, codes: string[], page: CodePage): Promise<Address[][]> {
   const { rows } = await pool.query(
-    `${ADDRESS} where valid_to is null and ${where} and code > $2 order by code limit $3`,
-    [value, after, limit],
+    `select s.ord, x.* from unnest($1::text[]) with ordinality as s(parent, ord)
+     cross join lateral (${ADDRESS} where valid_to is null and ${addressScope(scope)} and code > $2 order by code limit $3) x`,
+    [addressParents(scope, codes), page.after, page.limit],
   );
-  return rows.map((r) => withProvenance<Address>(r));
+  return groupByOrdinal(rows, codes.length).map((page) => page.map((r) => withProvenance<Address>(r)));
 }
 
-export async function countAddresses(pool: pg.Pool, scope: AddressScope): Promise<number> {
-  const { where, value } = addressScope(scope);
-  const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from address where valid_to is null and ${where}`, [value]);
-  return rows[0].n;
+export async function countAddresses(pool: pg.Pool, scope: AddressScope, codes: string[]): Promise<number[]> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select (select count(*)::int from address where valid_to is null and ${addressScope(scope)}) as n
+     from unnest($1::text[]) with ordinality as s(parent, ord) order by s.ord`,
+    [addressParents(scope, codes)],
+  );
+  return rows.map((r) => r.n);
 }
 
 /**
