@@ -22,6 +22,9 @@ const versioned = (key: string) => `
  * Spatial geography (grids, standard addresses, a location for every division), economic
  * indicators by division and period, and city components (城市部件).
  *
+ * Codes are ASCII digits, collated "C" (byte order), so that a code's btree index also serves
+ * prefix ranges (a county's addresses, a village's grids) and keyset pages.
+ *
  * Geometry uses PostgreSQL's core `polygon` and `point` types (lng = x, lat = y, degrees) with GiST
  * indexes; distances in metres use `earthdistance`. The geometry loaded by the demo is synthetic.
  */
@@ -43,33 +46,34 @@ export class Migration20261124002001Spatial extends Migration {
     this.addSql(`
       create table grid (
         version_id bigint generated always as identity primary key,
-        code text not null check (code ~ '^[0-9]{15}$'),
+        code text collate "C" not null check (code ~ '^[0-9]{15}$'),
         name text not null,
-        division_code text not null references division (code),
+        division_code text collate "C" not null references division (code),
         keeper_name text,
         keeper_phone text,
         boundary polygon not null,
         centroid point not null,
+        -- Grids are numbered under their village: a division's grids are a range of codes.
+        check (left(code, 12) = division_code),
         ${versioned('code with =')}
       );`);
     this.addSql('create unique index grid_current_idx on grid (code) where valid_to is null;');
-    this.addSql('create index grid_division_idx on grid (division_code text_pattern_ops, code) where valid_to is null;');
     this.addSql('create index grid_boundary_idx on grid using gist (boundary) where valid_to is null;');
 
     this.addSql(`
       create table address (
         version_id bigint generated always as identity primary key,
-        code text not null check (code ~ '^[0-9]{18}$'),
+        code text collate "C" not null check (code ~ '^[0-9]{18}$'),
         full_text text not null,
-        division_code text not null references division (code),
-        grid_code text not null,
+        division_code text collate "C" not null references division (code),
+        grid_code text collate "C" not null,
         road text not null,
         house_number text not null,
         location point not null,
+        check (left(code, 12) = division_code),
         ${versioned('code with =')}
       );`);
     this.addSql('create unique index address_current_idx on address (code) where valid_to is null;');
-    this.addSql('create index address_division_idx on address (division_code text_pattern_ops, code) where valid_to is null;');
     this.addSql('create index address_grid_idx on address (grid_code, code) where valid_to is null;');
 
     this.addSql(`
@@ -84,7 +88,7 @@ export class Migration20261124002001Spatial extends Migration {
       create table indicator_observation (
         version_id bigint generated always as identity primary key,
         indicator_code text not null references indicator (code),
-        division_code text not null references division (code),
+        division_code text collate "C" not null references division (code),
         period text not null check (period ~ '^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$'),
         value numeric not null,
         -- First and last month the period covers (2023-Q2: 2023-04 … 2023-06), for range filters.
@@ -106,23 +110,25 @@ export class Migration20261124002001Spatial extends Migration {
     this.addSql(`
       create table city_component (
         version_id bigint generated always as identity primary key,
-        code text not null check (code ~ '^[0-9]{16}$'),
+        code text collate "C" not null check (code ~ '^[0-9]{16}$'),
         category text not null check (category ~ '^[0-9]{2}$'),
         subclass text not null check (subclass ~ '^[0-9]{4}$' and left(subclass, 2) = category),
         name text not null,
-        division_code text not null references division (code),
-        grid_code text,
-        address_code text,
+        division_code text collate "C" not null references division (code),
+        grid_code text collate "C",
+        address_code text collate "C",
         location point not null,
         owner_department text not null,
         maintenance_unit text not null,
         status text not null check (status in ('normal', 'damaged', 'missing', 'removed')),
         last_inspected_on date,
+        -- The identifier starts with the county the component stands in.
+        check (left(code, 6) = left(division_code, 6)),
         ${versioned('code with =')}
       );`);
     this.addSql('create unique index city_component_current_idx on city_component (code) where valid_to is null;');
     this.addSql(`create index city_component_division_idx
-      on city_component (division_code text_pattern_ops, code) where valid_to is null;`);
+      on city_component (division_code, code) where valid_to is null;`);
     this.addSql(`create index city_component_earth_idx
       on city_component using gist (ll_to_earth(location[1], location[0])) where valid_to is null;`);
   }

@@ -78,7 +78,8 @@ function pageSql(f: ComponentFilter, scoped: boolean, after: ComponentCursor | n
 
 function where(f: ComponentFilter, scoped: boolean, params: unknown[]): string {
   const clauses = ['valid_to is null'];
-  if (scoped) clauses.push(underPrefix('division_code', 's.prefix'));
+  // The identifier starts with the county, so the county's range of codes bounds the index scan.
+  if (scoped) clauses.push(underPrefix('division_code', 's.prefix'), underPrefix('code', 'left(s.prefix, 6)'));
   if (f.category) clauses.push(`category = $${params.push(f.category)}`);
   if (f.status) clauses.push(`status = $${params.push(f.status)}`);
   if (f.near) {

@@ -65,11 +65,15 @@ export async function provinces(pool: pg.Pool): Promise<Division[]> {
 }
 
 /**
- * SQL condition: `column` starts with the prefix `expr`. Written as a range (codes are digits, and
- * ':' follows '9') so that a `text_pattern_ops` index serves it even when the prefix is a
- * per-row value of a batched query, where `like` cannot use one.
+ * SQL condition: the code `column` (collated "C") starts with the prefix `expr`. Written as a range
+ * (codes are digits, and ':' follows '9') so that the column's btree index serves it even when the
+ * prefix is a per-row value of a batched query, where `like` cannot use one.
  */
-export const underPrefix = (column: string, expr: string) => `${column} ~>=~ ${expr} and ${column} ~<~ (${expr} || ':')`;
+export const underPrefix = (column: string, expr: string) =>
+  `${column} >= (${expr}) collate "C" and ${column} < (${expr} || ':') collate "C"`;
+
+/** The same for `division.code` (default collation), through its `text_pattern_ops` index. */
+const divisionUnder = (expr: string) => `d.code ~>=~ ${expr} and d.code ~<~ (${expr} || ':')`;
 
 /** A page of keyset rows per parent: codes after `after`, at most `limit`. */
 export interface CodePage {
@@ -81,7 +85,7 @@ export interface CodePage {
 export async function descendantPages(pool: pg.Pool, codes: string[], level: string, page: CodePage): Promise<Division[][]> {
   const { rows } = await pool.query(
     `select s.ord, x.* from unnest($1::text[], $2::text[]) with ordinality as s(prefix, self, ord)
-     cross join lateral (${DIVISION} where d.level = $3 and d.valid_to is null and ${underPrefix('d.code', 's.prefix')}
+     cross join lateral (${DIVISION} where d.level = $3 and d.valid_to is null and ${divisionUnder('s.prefix')}
        and d.code <> s.self and d.code > $4 order by d.code limit $5) x`,
     [codes.map(descendantPrefix), codes, level, page.after, page.limit],
   );
@@ -91,7 +95,7 @@ export async function descendantPages(pool: pg.Pool, codes: string[], level: str
 export async function countDescendants(pool: pg.Pool, codes: string[], level: string): Promise<number[]> {
   const { rows } = await pool.query<{ n: number }>(
     `select (select count(*)::int from division d where d.level = $3 and d.valid_to is null
-       and ${underPrefix('d.code', 's.prefix')} and d.code <> s.self) as n
+       and ${divisionUnder('s.prefix')} and d.code <> s.self) as n
      from unnest($1::text[], $2::text[]) with ordinality as s(prefix, self, ord) order by s.ord`,
     [codes.map(descendantPrefix), codes, level],
   );
@@ -127,7 +131,7 @@ export async function gridsByCode(pool: pg.Pool, codes: readonly string[], at: D
 export async function gridPages(pool: pg.Pool, divisionCodes: string[], page: CodePage): Promise<Grid[][]> {
   const { rows } = await pool.query(
     `select s.ord, x.* from unnest($1::text[]) with ordinality as s(prefix, ord)
-     cross join lateral (${GRID} where valid_to is null and ${underPrefix('division_code', 's.prefix')} and code > $2
+     cross join lateral (${GRID} where valid_to is null and ${underPrefix('code', 's.prefix')} and code > $2
        order by code limit $3) x`,
     [divisionCodes.map(descendantPrefix), page.after, page.limit],
   );
@@ -136,7 +140,7 @@ export async function gridPages(pool: pg.Pool, divisionCodes: string[], page: Co
 
 export async function countGrids(pool: pg.Pool, divisionCodes: string[]): Promise<number[]> {
   const { rows } = await pool.query<{ n: number }>(
-    `select (select count(*)::int from grid where valid_to is null and ${underPrefix('division_code', 's.prefix')}) as n
+    `select (select count(*)::int from grid where valid_to is null and ${underPrefix('code', 's.prefix')}) as n
      from unnest($1::text[]) with ordinality as s(prefix, ord) order by s.ord`,
     [divisionCodes.map(descendantPrefix)],
   );
@@ -155,7 +159,8 @@ export async function addressesByCode(pool: pg.Pool, codes: readonly string[], a
 export type AddressScope = 'division' | 'grid';
 
 const addressScope = (scope: AddressScope) =>
-  scope === 'grid' ? 'grid_code = s.parent' : underPrefix('division_code', 's.parent');
+  // Addresses are numbered under their village, so a division's addresses are a range of codes.
+  scope === 'grid' ? 'grid_code = s.parent' : underPrefix('code', 's.parent');
 const addressParents = (scope: AddressScope, codes: string[]) => (scope === 'grid' ? codes : codes.map(descendantPrefix));
 
 export async function addressPages(pool: pg.Pool, scope: AddressScope, codes: string[], page: CodePage): Promise<Address[][]> {
