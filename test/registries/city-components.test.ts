@@ -88,6 +88,19 @@ describe('filters and look-ups', () => {
     }
   });
 
+  test('the whole list pages by identifier, each page after the last', async () => {
+    const QUERY = `query ($after: String) { cityComponents(filter: { status: missing }, first: 30, after: $after) {
+      totalCount edges { node { code status } } pageInfo { hasNextPage endCursor } } }`;
+    const first = (await hub.query(QUERY)).data.cityComponents;
+    const second = (await hub.query(QUERY, { after: first.pageInfo.endCursor })).data.cityComponents;
+    const codes = [...first.edges, ...second.edges].map((e: { node: { code: string } }) => e.node.code);
+    expect(first.totalCount).toBeGreaterThan(60);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(codes).toHaveLength(60);
+    expect([...codes].sort()).toEqual(codes);
+    expect(new Set(codes).size).toBe(60);
+  });
+
   test('a division lists the components within it', async () => {
     const res = await hub.query(`{ division(code: "431103001") { components(first: 3) { totalCount edges { node { divisionCode } } } } }`);
     expect(res.data.division.components.totalCount).toBeGreaterThan(0);
