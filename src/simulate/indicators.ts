@@ -24,7 +24,7 @@ export async function seedIndicators(client: pg.ClientBase, seed = 20261124): Pr
   const random = new SpatialRandom(seed ^ 0x5eed);
   const { rows } = await client.query<{ code: string; villages: number }>(
     `select left(code, 6) as code, count(*)::int as villages from division
-     where level = 'village' and left(code, 6) = any($1) group by 1`,
+     where level = 'village' and left(code, 6) = any($1) group by 1 order by 1`,
     [COUNTIES],
   );
   const provenance = simulatedProvenance('statistics/bulletin', 'economy.indicator');

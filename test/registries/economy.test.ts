@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { seedSpatial } from '../../src/simulate/index.js';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { createTestDatabase, startTestHub, type TestHub } from '../support/hub.js';
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -82,4 +82,21 @@ test('an unknown indicator or division, or a range that ends before it starts, i
   expect(division.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'divisionCode', reason: 'unknown division 431150' });
   const range = await hub.query(SERIES, { from: '2024', to: '2023-Q4' });
   expect(range.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'to' });
+});
+
+test('the same seed generates the same places and figures', async () => {
+  const other = await createTestDatabase();
+  try {
+    await seedSpatial(other.db.pool, { scale: 0.05 });
+    const fingerprint = async (pool: typeof hub.db.pool) =>
+      (await pool.query(`select
+        (select md5(string_agg(concat_ws('|', code, keeper_name, keeper_phone, boundary::text, valid_from), ',' order by code, valid_from)) from grid) as grids,
+        (select md5(string_agg(concat_ws('|', code, full_text, location::text), ',' order by code)) from address) as addresses,
+        (select md5(string_agg(concat_ws('|', indicator_code, division_code, period, value, valid_from), ','
+           order by indicator_code, division_code, period, valid_from)) from indicator_observation) as observations,
+        (select md5(string_agg(concat_ws('|', code, status, location::text, valid_from), ',' order by code, valid_from)) from city_component) as components`)).rows[0];
+    expect(await fingerprint(other.db.pool)).toEqual(await fingerprint(hub.db.pool));
+  } finally {
+    await other.drop();
+  }
 });
