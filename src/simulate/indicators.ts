@@ -1,11 +1,13 @@
 import type pg from 'pg';
-import { simulatedProvenance } from './geography.js';
+import { simulatedProvenance, YONGZHOU } from './geography.js';
 import { SpatialRandom } from './spatial-prng.js';
 import { unnestInsert } from './unnest-insert.js';
 
 /** Counties that publish a bulletin (the two statistical zones report through their hosts). */
 const COUNTIES = ['431102', '431103', '431122', '431123', '431124', '431125', '431126', '431127', '431128', '431129', '431181'];
 const URBAN_DISTRICTS = new Set(['431102', '431103']);
+/** Indicators whose city figure is the sum of the counties'. */
+const ADDITIVE = ['gdp', 'primary-industry', 'secondary-industry', 'tertiary-industry', 'resident-population', 'retail-sales', 'public-budget-revenue'];
 export const FIRST_YEAR = 2015;
 export const LAST_YEAR = 2025;
 
@@ -15,7 +17,7 @@ const REAL_GROWTH: Record<number, number> = {
 };
 
 /**
- * Yearly bulletin indicators for each county, 2015–2025, plausible in size and trend (a county of
+ * Yearly bulletin indicators for each county, 2015–2025 (and the city's totals), plausible in size and trend (a county of
  * 30–90 万 residents, GDP per head rising from about 2.6 万元). Each year's figures are published
  * in the following January; GDP and its parts are revised in June (a second version), so `asOf`
  * before the revision answers the preliminary figure.
@@ -84,5 +86,16 @@ export async function seedIndicators(client: pg.ClientBase, seed = 20261124): Pr
       ['valid_from', 'timestamptz'], ['valid_to', 'timestamptz']],
     out,
   );
-  return out.length;
+  // The city's own figures for what adds up (totals, not rates), version by version: every county
+  // publishes and revises on the same days.
+  const { rowCount } = await client.query(
+    `insert into indicator_observation (indicator_code, division_code, period, value, source_system, source_key,
+       resource_code, resource_version, fetched_at, valid_from, valid_to)
+     select indicator_code, $1::text, period, sum(value), source_system, concat_ws('/', $1::text, indicator_code, period),
+       resource_code, resource_version, valid_from, valid_from, valid_to
+     from indicator_observation where indicator_code = any($2) and division_code = any($3)
+     group by indicator_code, period, source_system, resource_code, resource_version, valid_from, valid_to`,
+    [YONGZHOU, ADDITIVE, COUNTIES],
+  );
+  return out.length + (rowCount ?? 0);
 }

@@ -32,6 +32,17 @@ test("a county's GDP runs from 2015 to 2025, growing, in 亿元", async () => {
   expect(nodes[0].value).toBeLessThan(1000);
 });
 
+test("the city's GDP is the sum of its counties', preliminary and revised alike", async () => {
+  for (const asOf of ['2024-03-01', '2024-09-01']) {
+    const city = (await hub.query(SERIES, { code: 'gdp', division: '431100', from: '2023', to: '2023', asOf })).data.indicators;
+    const all = (await hub.query(SERIES, { code: 'gdp', from: '2023', to: '2023', asOf, first: 50 })).data.indicators;
+    const counties = all.edges.map((e: { node: { divisionCode: string; value: number } }) => e.node).filter((n: { divisionCode: string }) => n.divisionCode !== '431100');
+    expect(counties).toHaveLength(11);
+    const sum = counties.reduce((total: number, n: { value: number }) => total + n.value, 0);
+    expect(city.edges[0].node.value).toBeCloseTo(sum, 6);
+  }
+});
+
 test('from and to bound the periods, inclusive', async () => {
   const res = await hub.query(SERIES, { code: 'cpi', division: '431124', from: '2019', to: '2021-Q4' });
   expect(res.data.indicators.edges.map((e: { node: { period: string } }) => e.node.period)).toEqual(['2019', '2020', '2021']);
