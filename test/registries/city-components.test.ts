@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { applyVersion, type IncomingVersion } from '../../src/db/index.js';
 import { COMPONENT_TABLE } from '../../src/registries/city-components/index.js';
 import { seedSpatial } from '../../src/simulate/index.js';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { startTestHub, type Caller, type TestHub } from '../support/hub.js';
 
 let hub: TestHub;
+/** A department system asking for a registered purpose, as every base-library query must. */
+let api: Caller;
 beforeAll(async () => {
   hub = await startTestHub();
+  api = hub.as('urban-management', { purpose: 'urban-management', caseNumber: 'CG-2026-0001' });
   await seedSpatial(hub.db.pool, { scale: 0.2 });
 });
 afterAll(() => hub?.close());
@@ -30,7 +33,7 @@ describe('near search', () => {
     const centre = await one<{ lng: number; lat: number }>(
       `select location[0] lng, location[1] lat from city_component where valid_to is null and division_code like '431103001%' order by code limit 1`,
     );
-    const res = await hub.query(NEAR, { lng: centre.lng + 0.0005, lat: centre.lat, r: 300, first: 500 });
+    const res = await api.query(NEAR, { lng: centre.lng + 0.0005, lat: centre.lat, r: 300, first: 500 });
     const edges = res.data.cityComponents.edges as { distanceMeters: number; node: { code: string; lng: number; lat: number } }[];
     expect(edges.length).toBeGreaterThan(3);
     const distances = edges.map((e) => e.distanceMeters);
@@ -54,9 +57,9 @@ describe('near search', () => {
       `select location[0] lng, location[1] lat from city_component where valid_to is null order by code limit 1`,
     );
     const vars = { lng: centre.lng, lat: centre.lat, r: 500 };
-    const all = (await hub.query(NEAR, { ...vars, first: 500 })).data.cityComponents.edges.map((e: { node: { code: string } }) => e.node.code);
-    const page1 = (await hub.query(NEAR, { ...vars, first: 5 })).data.cityComponents;
-    const page2 = (await hub.query(NEAR, { ...vars, first: 5, after: page1.pageInfo.endCursor })).data.cityComponents;
+    const all = (await api.query(NEAR, { ...vars, first: 500 })).data.cityComponents.edges.map((e: { node: { code: string } }) => e.node.code);
+    const page1 = (await api.query(NEAR, { ...vars, first: 5 })).data.cityComponents;
+    const page2 = (await api.query(NEAR, { ...vars, first: 5, after: page1.pageInfo.endCursor })).data.cityComponents;
     expect([...page1.edges, ...page2.edges].map((e: { node: { code: string } }) => e.node.code)).toEqual(all.slice(0, 10));
   });
 
@@ -68,16 +71,16 @@ describe('near search', () => {
   });
 
   test('a radius beyond 50 km or a latitude beyond 90 is BAD_USER_INPUT naming the argument', async () => {
-    const far = await hub.query(NEAR, { lng: 111.6, lat: 26.4, r: 60_000 });
+    const far = await api.query(NEAR, { lng: 111.6, lat: 26.4, r: 60_000 });
     expect(far.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.near.radiusMeters' });
-    const lat = await hub.query(NEAR, { lng: 111.6, lat: 95, r: 100 });
+    const lat = await api.query(NEAR, { lng: 111.6, lat: 95, r: 100 });
     expect(lat.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.near.lat' });
   });
 });
 
 describe('filters and look-ups', () => {
   test('a category, status and division filter answers only matching components', async () => {
-    const res = await hub.query(`{ cityComponents(filter: { category: "01", status: damaged, divisionCode: "431103" }, first: 100) {
+    const res = await api.query(`{ cityComponents(filter: { category: "01", status: damaged, divisionCode: "431103" }, first: 100) {
       totalCount edges { node { code category categoryName status divisionCode } } } }`);
     const { totalCount, edges } = res.data.cityComponents;
     expect(totalCount).toBeGreaterThan(0);
@@ -91,8 +94,8 @@ describe('filters and look-ups', () => {
   test('the whole list pages by identifier, each page after the last', async () => {
     const QUERY = `query ($after: String) { cityComponents(filter: { status: missing }, first: 30, after: $after) {
       totalCount edges { node { code status } } pageInfo { hasNextPage endCursor } } }`;
-    const first = (await hub.query(QUERY)).data.cityComponents;
-    const second = (await hub.query(QUERY, { after: first.pageInfo.endCursor })).data.cityComponents;
+    const first = (await api.query(QUERY)).data.cityComponents;
+    const second = (await api.query(QUERY, { after: first.pageInfo.endCursor })).data.cityComponents;
     const codes = [...first.edges, ...second.edges].map((e: { node: { code: string } }) => e.node.code);
     expect(first.totalCount).toBeGreaterThan(60);
     expect(first.pageInfo.hasNextPage).toBe(true);
@@ -102,7 +105,7 @@ describe('filters and look-ups', () => {
   });
 
   test('a division lists the components within it', async () => {
-    const res = await hub.query(`{ division(code: "431103001") { components(first: 3) { totalCount edges { node { divisionCode } } } } }`);
+    const res = await api.query(`{ division(code: "431103001") { components(first: 3) { totalCount edges { node { divisionCode } } } } }`);
     expect(res.data.division.components.totalCount).toBeGreaterThan(0);
     for (const { node } of res.data.division.components.edges) expect(node.divisionCode.startsWith('431103001')).toBe(true);
   });
@@ -110,8 +113,8 @@ describe('filters and look-ups', () => {
   test('a component found damaged answers normal as of a day before that inspection', async () => {
     const changed = await one<{ code: string }>(`select code from city_component group by code having count(*) > 1 order by code limit 1`);
     const QUERY = `query ($code: ID!, $asOf: String) { cityComponent(code: $code, asOf: $asOf) { status lastInspectedOn validTo provenance { sourceSystem } } }`;
-    const now = (await hub.query(QUERY, { code: changed.code })).data.cityComponent;
-    const then = (await hub.query(QUERY, { code: changed.code, asOf: '2025-06-30T12:00:00+08:00' })).data.cityComponent;
+    const now = (await api.query(QUERY, { code: changed.code })).data.cityComponent;
+    const then = (await api.query(QUERY, { code: changed.code, asOf: '2025-06-30T12:00:00+08:00' })).data.cityComponent;
     expect(now).toMatchObject({ status: 'damaged', lastInspectedOn: '2025-07-01', validTo: null });
     expect(then).toMatchObject({ status: 'normal', lastInspectedOn: '2023-11-15' });
     expect(then.provenance.sourceSystem).toBe('urban-management/component-census');
@@ -142,23 +145,23 @@ describe('filters and look-ups', () => {
 
     const QUERY = `query ($code: ID!, $asOf: String) { cityComponent(code: $code, asOf: $asOf) {
       status lastInspectedOn validFrom provenance { sourceSystem sourceKey fetchedAt } } }`;
-    const now = (await hub.query(QUERY, { code: current.code })).data.cityComponent;
-    const before = (await hub.query(QUERY, { code: current.code, asOf: '2026-02-28' })).data.cityComponent;
+    const now = (await api.query(QUERY, { code: current.code })).data.cityComponent;
+    const before = (await api.query(QUERY, { code: current.code, asOf: '2026-02-28' })).data.cityComponent;
     expect(now).toMatchObject({ status: 'removed', lastInspectedOn: '2026-03-01', validFrom: '2026-03-01T02:00:00.000Z',
       provenance: { sourceSystem: 'urban-management/inspection-app', sourceKey: 'INSP-2026-000731', fetchedAt: '2026-03-02T08:00:00.000Z' } });
     expect(before.status).toBe('normal');
-    const removedList = await hub.query(`{ cityComponents(filter: { status: removed, divisionCode: "${current.division_code}" }, first: 500) {
+    const removedList = await api.query(`{ cityComponents(filter: { status: removed, divisionCode: "${current.division_code}" }, first: 500) {
       edges { node { code } } } }`);
     expect(removedList.data.cityComponents.edges.map((e: { node: { code: string } }) => e.node.code)).toContain(current.code);
   });
 
   test('a malformed identifier or unknown category is BAD_USER_INPUT naming the argument and reason', async () => {
-    const code = await hub.query(`{ cityComponent(code: "4311000101000123") { code } }`);
+    const code = await api.query(`{ cityComponent(code: "4311000101000123") { code } }`);
     expect(code.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
     expect(String(code.errors?.[0].extensions?.reason)).toContain('county');
-    const unknown = await hub.query(`{ cityComponent(code: "4311500101000123") { code } }`);
+    const unknown = await api.query(`{ cityComponent(code: "4311500101000123") { code } }`);
     expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code', reason: 'unknown division 431150' });
-    const category = await hub.query(`{ cityComponents(filter: { category: "09" }) { totalCount } }`);
+    const category = await api.query(`{ cityComponents(filter: { category: "09" }) { totalCount } }`);
     expect(category.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.category' });
   });
 });
@@ -166,7 +169,7 @@ describe('filters and look-ups', () => {
 test('50 components with their divisions (and parents) and grids take four SQL statements', async () => {
   const spy = vi.spyOn(hub.db.pool, 'query');
   try {
-    const res = await hub.query(`{ cityComponents(first: 50) { edges { node { code divisionCode
+    const res = await api.query(`{ cityComponents(first: 50) { edges { node { code divisionCode
       division { name parent { name } } grid { code keeperName division { code } } } } } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data.cityComponents.edges).toHaveLength(50);
@@ -184,7 +187,7 @@ test('50 components with their divisions (and parents) and grids take four SQL s
 test("the counties' indicators, components, grids and villages come in one statement per field, not per county", async () => {
   const spy = vi.spyOn(hub.db.pool, 'query');
   try {
-    const res = await hub.query(`{ divisions(parentCode: "431100") { code validTo
+    const res = await api.query(`{ divisions(parentCode: "431100") { code validTo
       indicators(code: "gdp", from: "2024", first: 5) { totalCount edges { node { divisionCode period } } }
       components(filter: { category: "04" }, first: 2) { totalCount edges { node { code divisionCode category } } }
       grids(first: 2) { totalCount edges { node { divisionCode } } }

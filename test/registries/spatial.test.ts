@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { seedSpatial } from '../../src/simulate/index.js';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { startTestHub, type Caller, type TestHub } from '../support/hub.js';
 
 let hub: TestHub;
+/** A department system asking for a registered purpose, as every base-library query must. */
+let api: Caller;
 beforeAll(async () => {
   hub = await startTestHub();
+  api = hub.as('natural-resources', { purpose: 'urban-management', caseNumber: 'ZR-2026-0001' });
   await seedSpatial(hub.db.pool, { scale: 0.2 });
 });
 afterAll(() => hub?.close());
@@ -13,7 +16,7 @@ const one = async <T>(sql: string, params: unknown[] = []) => (await hub.db.pool
 
 describe('hierarchy', () => {
   test('a village lists its ancestors from the province down', async () => {
-    const res = await hub.query(`{ division(code: "431103001001") { ancestors { code level } } }`);
+    const res = await api.query(`{ division(code: "431103001001") { ancestors { code level } } }`);
     expect(res.data.division.ancestors).toEqual([
       { code: '430000', level: 'province' },
       { code: '431100', level: 'prefecture' },
@@ -25,11 +28,11 @@ describe('hierarchy', () => {
   test('the villages of a county come a page at a time, each page after the last', async () => {
     const QUERY = `query ($after: String) { division(code: "431103") {
       descendants(level: village, first: 150, after: $after) { totalCount edges { node { code level } } pageInfo { hasNextPage endCursor } } } }`;
-    const first = (await hub.query(QUERY)).data.division.descendants;
+    const first = (await api.query(QUERY)).data.division.descendants;
     expect(first.totalCount).toBe(204);
     expect(first.edges).toHaveLength(150);
     expect(first.pageInfo.hasNextPage).toBe(true);
-    const second = (await hub.query(QUERY, { after: first.pageInfo.endCursor })).data.division.descendants;
+    const second = (await api.query(QUERY, { after: first.pageInfo.endCursor })).data.division.descendants;
     expect(second.edges).toHaveLength(54);
     expect(second.pageInfo.hasNextPage).toBe(false);
     const codes = [...first.edges, ...second.edges].map((e: { node: { code: string } }) => e.node.code);
@@ -39,12 +42,12 @@ describe('hierarchy', () => {
   });
 
   test('the counties of Yongzhou are its 13 county-level units, not the retired codes', async () => {
-    const res = await hub.query(`{ division(code: "431100") { descendants(level: county, first: 50) { totalCount } } }`);
+    const res = await api.query(`{ division(code: "431100") { descendants(level: county, first: 50) { totalCount } } }`);
     expect(res.data.division.descendants.totalCount).toBe(13);
   });
 
   test('a cursor the list did not give out is BAD_USER_INPUT', async () => {
-    const res = await hub.query(`{ division(code: "431103") { descendants(level: village, after: "nonsense") { totalCount } } }`);
+    const res = await api.query(`{ division(code: "431103") { descendants(level: village, after: "nonsense") { totalCount } } }`);
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
   });
 });
@@ -69,7 +72,7 @@ describe('geometry', () => {
   });
 
   test('a division answers with its centroid and closed boundary ring', async () => {
-    const res = await hub.query(`{ division(code: "431100") { lng lat boundary } }`);
+    const res = await api.query(`{ division(code: "431100") { lng lat boundary } }`);
     expect(res.data.division.lng).toBeCloseTo(111.65, 5);
     expect(res.data.division.lat).toBeCloseTo(25.75, 5);
     expect(res.data.division.boundary).toHaveLength(5);
@@ -86,7 +89,7 @@ describe('locate', () => {
       `select code, centroid[0] lng, centroid[1] lat from grid where division_code = '431103001001' and valid_to is null order by code limit 1`,
     );
     const spy = vi.spyOn(hub.db.pool, 'query');
-    const res = await hub.query(LOCATE, { lng: grid.lng, lat: grid.lat });
+    const res = await api.query(LOCATE, { lng: grid.lng, lat: grid.lat });
     // One statement finds the divisions and the grid's code, one loads the grid.
     expect(spy).toHaveBeenCalledTimes(2);
     spy.mockRestore();
@@ -102,21 +105,21 @@ describe('locate', () => {
       `select grid_code "gridCode", division_code "divisionCode", location[0] lng, location[1] lat from address
        where valid_to is null and division_code like '431129%' order by code limit 1`,
     );
-    const res = await hub.query(LOCATE, { lng: address.lng, lat: address.lat });
+    const res = await api.query(LOCATE, { lng: address.lng, lat: address.lat });
     expect(res.data.locate.division.code).toBe(address.divisionCode);
     expect(res.data.locate.grid.code).toBe(address.gridCode);
   });
 
   test('a point outside Yongzhou (Changsha) answers null, not an error', async () => {
-    const res = await hub.query(LOCATE, { lng: 112.94, lat: 28.23 });
+    const res = await api.query(LOCATE, { lng: 112.94, lat: 28.23 });
     expect(res.errors).toBeUndefined();
     expect(res.data.locate).toBeNull();
   });
 
   test('coordinates out of range are BAD_USER_INPUT naming the argument', async () => {
-    const lat = await hub.query(LOCATE, { lng: 111.6, lat: 91 });
+    const lat = await api.query(LOCATE, { lng: 111.6, lat: 91 });
     expect(lat.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'lat' });
-    const lng = await hub.query(LOCATE, { lng: -181, lat: 26 });
+    const lng = await api.query(LOCATE, { lng: -181, lat: 26 });
     expect(lng.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'lng' });
   });
 
@@ -150,9 +153,9 @@ describe('grids and addresses', () => {
     const changed = await one<{ code: string }>(`select code from grid group by code having count(*) > 1 order by code limit 1`);
     const QUERY = `query ($code: ID!, $asOf: String) { grid(code: $code, asOf: $asOf) {
       keeperName validFrom validTo division { level } provenance { sourceSystem resourceCode } } }`;
-    const now = (await hub.query(QUERY, { code: changed.code })).data.grid;
-    const before = (await hub.query(QUERY, { code: changed.code, asOf: '2025-03-01' })).data.grid;
-    const earlier = (await hub.query(QUERY, { code: changed.code, asOf: '2023-03-01' })).data.grid;
+    const now = (await api.query(QUERY, { code: changed.code })).data.grid;
+    const before = (await api.query(QUERY, { code: changed.code, asOf: '2025-03-01' })).data.grid;
+    const earlier = (await api.query(QUERY, { code: changed.code, asOf: '2023-03-01' })).data.grid;
     expect(now.validTo).toBeNull();
     expect(before.validTo).toBe(now.validFrom);
     expect(before.keeperName).not.toBe(now.keeperName);
@@ -163,18 +166,18 @@ describe('grids and addresses', () => {
 
   test('an address answers its text, grid and division; bad codes and dates are BAD_USER_INPUT', async () => {
     const code = (await one<{ code: string }>(`select code from address where division_code = '431103001001' order by code limit 1`)).code;
-    const res = await hub.query(`{ address(code: "${code}") { fullText houseNumber division { name } grid { code } } }`);
+    const res = await api.query(`{ address(code: "${code}") { fullText houseNumber division { name } grid { code } } }`);
     expect(res.data.address.fullText).toMatch(/^湖南省永州市冷水滩区梅湾街道清桥社区居委会.+号$/);
     expect(res.data.address.division.name).toBe('清桥社区居委会');
     expect(res.data.address.grid.code.startsWith('431103001001')).toBe(true);
-    const bad = await hub.query(`{ address(code: "4311030010") { code } }`);
+    const bad = await api.query(`{ address(code: "4311030010") { code } }`);
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
-    const badDate = await hub.query(`{ address(code: "${code}", asOf: "2023-02-30") { code } }`);
+    const badDate = await api.query(`{ address(code: "${code}", asOf: "2023-02-30") { code } }`);
     expect(badDate.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
   });
 
   test("a village's grids and a grid's addresses are connections", async () => {
-    const res = await hub.query(`{ division(code: "431103001001") { grids(first: 10) { totalCount edges { node { code
+    const res = await api.query(`{ division(code: "431103001001") { grids(first: 10) { totalCount edges { node { code
       addresses(first: 2) { totalCount edges { node { gridCode } } } } } } } }`);
     const grids = res.data.division.grids;
     expect(grids.totalCount).toBeGreaterThanOrEqual(3);
