@@ -8,6 +8,11 @@
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadDevIssuer } from '../src/access/index.js';
+import { syncRegisters } from '../src/catalog/index.js';
 import { readConfig } from '../src/config.js';
 import { connectDatabase, migrate } from '../src/db/index.js';
 import { createLogger } from '../src/log.js';
@@ -41,9 +46,20 @@ if (!url) throw new Error('Set DATABASE_URL to a PostgreSQL database to run agai
 const logger = createLogger('warn');
 const db = await connectDatabase(url, { poolMax: 10, logger });
 await migrate(db);
+await syncRegisters(db.pool);
 await loadReferenceData(db.pool);
 await seedSpatial(db.pool, { scale: 0.2 });
-const hub = await serveHub({ ...readConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn' }), port: 0 }, logger, db);
+const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-bench-'));
+const config = readConfig({ DATABASE_URL: url, HUITONG_DATA_DIR: dataDir, HUITONG_DEV_ISSUER: 'true', LOG_LEVEL: 'warn' });
+const hub = await serveHub({ ...config, port: 0 }, logger, db);
+// Asked as the urban-management department's system, for its registered purpose.
+const token = await (await loadDevIssuer(dataDir)).sign({ department: 'urban-management', roles: ['consumer'] }, config.jwtAudience);
+const headers = {
+  'content-type': 'application/json',
+  authorization: `Bearer ${token}`,
+  'x-purpose': 'urban-management',
+  'x-case-number': 'BENCH-0001',
+};
 
 const random = new SpatialRandom(7);
 const { rows: spots } = await db.pool.query<{ lng: number; lat: number }>(
@@ -51,6 +67,11 @@ const { rows: spots } = await db.pool.query<{ lng: number; lat: number }>(
 );
 
 async function run(name: string, body: () => object) {
+  // One request first: a benchmark of refusals would measure nothing.
+  const probe = (await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify(body()) })).json()) as {
+    errors?: unknown[];
+  };
+  if (probe.errors) throw new Error(`${name}: ${JSON.stringify(probe.errors)}`);
   const result = await autocannon({
     url: `${hub.url}/graphql`,
     connections: Number(values.connections),
@@ -58,7 +79,7 @@ async function run(name: string, body: () => object) {
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         setupRequest: (req) => ({ ...req, body: JSON.stringify(body()) }),
       },
     ],
