@@ -5,7 +5,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
 import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
-import { spatialResolvers } from '../registries/index.js';
+import { cityComponentResolvers, economyResolvers, spatialResolvers } from '../registries/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -22,7 +22,7 @@ export function readContract(dir = SDL_DIR): string[] {
 type Resolvers = IResolvers<unknown, HubContext>;
 
 /** Resolvers of every area of the contract; each area's folder exports its own. */
-const areas: Resolvers[] = [hubResolvers, spatialResolvers, auditResolvers];
+const areas: Resolvers[] = [hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers];
 
 export function buildSchema(resolvers: Resolvers[] = areas): GraphQLSchema {
   return guardResourceFields(
