@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
+import { auditCommand } from './audit/command.js';
 import { syncRegisters } from './catalog/index.js';
 import { catalogCommand } from './catalog/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, startHub } from './main.js';
 import { loadReferenceData } from './registries/index.js';
-import { loadDemo } from './simulate/index.js';
+import { loadDemo, seedSpatial } from './simulate/index.js';
 
 interface Command {
   summary: string;
@@ -57,12 +58,15 @@ const commands: Record<string, Command> = {
   },
   seed: {
     summary: 'register departments and purposes, and load the demo data into an empty hub',
-    usage: 'huitong seed',
-    async run(_args, config, logger) {
+    usage: 'huitong seed [--scale N]',
+    async run(args, config, logger) {
       const opened = await openDatabase(config, logger);
       try {
         const registered = await syncRegisters(opened.db.pool);
         await loadReferenceData(opened.db.pool);
+        const scale = Number(parseArgs({ args, options: { scale: { type: 'string', default: '0' } }, strict: false }).values.scale);
+        if (!(scale >= 0)) throw new UsageError('--scale N: a number, e.g. 5 for about 550,000 standard addresses');
+        if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         const loaded = await loadDemo(opened.db, logger);
         process.stdout.write(
           `registered ${registered.departments} departments and ${registered.purposes} purposes; ` +
@@ -100,6 +104,7 @@ const commands: Record<string, Command> = {
     },
   },
   key: keyCommand,
+  audit: auditCommand,
 };
 
 class UsageError extends Error {}

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createIdentity } from './access/index.js';
+import { createAudit } from './audit/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
@@ -48,11 +49,26 @@ export interface RunningHub {
 export async function serveHub(config: Config, logger: Logger, db: Database, options: HubOptions = {}): Promise<RunningHub> {
   const catalog = new CatalogState(db.pool, logger);
   await catalog.start(db.url);
-  const identity = await createIdentity(config, db.pool);
-  const services: HubServices = { config, logger, db, version: VERSION, identity, catalog };
+  const services: HubServices = {
+    config,
+    logger,
+    db,
+    version: VERSION,
+    identity: await createIdentity(config, db, logger),
+    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery }),
+    catalog,
+  };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
-  return { url: server.url, services, yoga, close: () => server.close().finally(() => catalog.stop()) };
+  return {
+    url: server.url,
+    services,
+    yoga,
+    async close() {
+      await server.close();
+      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
+    },
+  };
 }
 
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */

@@ -6,7 +6,10 @@ import { dcatCatalog } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
+import { useAuditTrail } from './plugins/audit.js';
+import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
+import { useRateLimit } from './plugins/rate-limit.js';
 import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
@@ -14,6 +17,8 @@ export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 export interface HubOptions {
   /** The schema to serve. (Default: the contract in `schemas/graphql`, from `buildSchema()`) */
   schema?: GraphQLSchema;
+  /** Record audit entries. Off only for the benchmark's baseline. (Default: true) */
+  audit?: boolean;
 }
 
 export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
@@ -21,7 +26,14 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
   return createYoga<Record<string, never>, HubContext>({
     schema: options.schema ?? buildSchema(),
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
-    plugins: [usePurposeBinding(), useAccessReport()],
+    // The audit trail comes first so that it also sees operations the purpose binding stops.
+    plugins: [
+      ...hardeningPlugins(hub.config),
+      useRateLimit(hub.config.rateLimitPerMinute),
+      useAuditTrail(hub, { record: options.audit }),
+      usePurposeBinding(),
+      useAccessReport(),
+    ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,
@@ -49,6 +61,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, req, res);
+    const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
+    if (refused) return json(res, refused, { errors: [{ message: 'Request body too large or of unknown length.', extensions: BODY_TOO_LARGE }] });
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -63,6 +77,18 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     url: `http://${shownHost}:${address.port}`,
     close: () => closeGracefully(server, hub.config.shutdownGraceMs),
   };
+}
+
+const BODY_TOO_LARGE = { code: 'BAD_USER_INPUT', reason: 'body-too-large' };
+
+/**
+ * 413 for a body longer than the limit, 411 for a body of unstated length (chunked), checked from
+ * the headers before anything is read. Node refuses a body longer than its Content-Length.
+ */
+function bodyTooLarge(req: IncomingMessage, max: number): 411 | 413 | null {
+  const length = req.headers['content-length'];
+  if (length === undefined) return req.headers['transfer-encoding'] ? 411 : null;
+  return Number(length) > max ? 413 : null;
 }
 
 async function ready(hub: HubServices): Promise<{ status: number; body: unknown }> {

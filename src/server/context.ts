@@ -1,4 +1,5 @@
 import type { AccessSession, Identity } from '../access/index.js';
+import type { Audit } from '../audit/index.js';
 import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
@@ -12,6 +13,8 @@ export interface HubServices {
   version: string;
   /** Token verification, registered keys, departments and purposes. */
   identity: Identity;
+  /** The append-only, hash-chained audit trail. */
+  audit: Audit;
   /** Resources and grants in memory, as the access policy reads them. */
   catalog: CatalogState;
 }

@@ -4,8 +4,9 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
 import { guardResourceFields } from '../access/index.js';
+import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
-import { spatialResolvers } from '../registries/index.js';
+import { cityComponentResolvers, economyResolvers, spatialResolvers } from '../registries/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -22,7 +23,7 @@ export function readContract(dir = SDL_DIR): string[] {
 type Resolvers = IResolvers<unknown, HubContext>;
 
 /** Resolvers of every area of the contract; each area's folder exports its own. */
-const areas: Resolvers[] = [hubResolvers, spatialResolvers, catalogResolvers];
+const areas: Resolvers[] = [hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers];
 
 /** The served schema; `extra` adds types and resolvers (tests use it for resources of their own). */
 export function buildSchema(extra: { typeDefs?: string[]; resolvers?: Resolvers[] } = {}): GraphQLSchema {

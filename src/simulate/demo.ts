@@ -1,5 +1,6 @@
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
+import { seedSpatial } from './spatial.js';
 
 /**
  * Loads the demo data set into an empty hub, once: a database that already holds demo data is
@@ -12,6 +13,7 @@ export async function loadDemo(db: Database, logger: Logger): Promise<boolean> {
   if (rows[0].loaded) return false;
   const started = Date.now();
   // The synthetic city is generated here once the base libraries exist.
+  await seedSpatial(db.pool, { scale: 0.2 }); // geometry, grids, ~22,000 addresses, indicators, components
   await db.pool.query(`insert into hub_state (key, value) values ('demo_loaded_at', to_jsonb(now()))`);
   logger.info({ ms: Date.now() - started }, 'demo data loaded');
   return true;

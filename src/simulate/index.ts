@@ -1,1 +1,2 @@
 export { loadDemo } from './demo.js';
+export { seedSpatial, type SpatialSeeded } from './spatial.js';

@@ -36,7 +36,7 @@ test('huitong catalog sync reports each declaration file, unchanged when already
 test('huitong catalog import --dry-run lists each row and stores nothing; a refused row fails the command', async () => {
   const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
   const values: Record<string, string> = {
-    code: 'spatial.grid', name: '网格', nameEn: 'Grids', summary: '网格 grids', provider: 'natural-resources', class: 'base', category: '空间',
+    code: 'test.grid', name: '网格', nameEn: 'Grids', summary: '网格 grids', provider: 'natural-resources', class: 'base', category: '空间',
     graphqlType: 'Grid', sharingType: 'unconditional', sharingMethods: 'query', open: 'no', updateCycle: 'monthly', publishedAt: '2026-11-24',
     recordSchema: 'schemas/records/spatial.division.json', itemName: 'code', itemTitle: '网格编码', itemType: 'string', itemDescription: 'Grid code',
     sensitivity: 'public', identifiesPerson: 'no',
@@ -45,14 +45,14 @@ test('huitong catalog import --dry-run lists each row and stores nothing; a refu
   await writeFile(file, `${header.join(',')}\n${header.map((h) => values[h] ?? '').join(',')}\n`);
   const ok = await huitong('catalog', 'import', file, '--dry-run');
   expect(ok.code).toBe(0);
-  expect(ok.stdout).toMatch(/^row 2\s+registered\s+spatial\.grid$/m);
+  expect(ok.stdout).toMatch(/^row 2\s+registered\s+test\.grid$/m);
   expect(ok.stdout).toContain('dry run: nothing stored');
-  expect((await database.db.pool.query(`select 1 from catalog_resource where code = 'spatial.grid'`)).rowCount).toBe(0);
+  expect((await database.db.pool.query(`select 1 from catalog_resource where code = 'test.grid'`)).rowCount).toBe(0);
 
   await writeFile(file, `${header.join(',')}\n${header.map((h) => (h === 'sensitivity' ? 'secret' : (values[h] ?? ''))).join(',')}\n`);
   const refused = await huitong('catalog', 'import', file);
   expect(refused.code).toBe(1);
-  expect(refused.stdout).toMatch(/row 2\s+refused\s+spatial\.grid\n  - items\[0\]\.sensitivity: "secret" is not one of/);
+  expect(refused.stdout).toMatch(/row 2\s+refused\s+test\.grid\n  - items\[0\]\.sensitivity: "secret" is not one of/);
 
   expect((await huitong('catalog', 'export')).code).toBe(2);
 });

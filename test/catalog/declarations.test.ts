@@ -11,14 +11,14 @@ const division: ResourceDeclaration = JSON.parse(await readFile(new URL('../../c
 
 const grid = (over: Record<string, unknown> = {}) => ({
   ...division,
-  code: 'spatial.grid',
+  code: 'test.grid',
   name: '网格',
   nameEn: 'Grids',
   summary: '城市管理网格 city management grids',
   provider: 'natural-resources',
   graphqlType: 'Grid',
   related: [],
-  recordSchema: 'schemas/records/spatial.grid.json',
+  recordSchema: 'schemas/records/test.grid.json',
   ...over,
 });
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   project = await mkdtemp(path.join(tmpdir(), 'huitong-catalog-'));
   await mkdir(path.join(project, 'schemas/records'), { recursive: true });
-  await writeFile(path.join(project, 'schemas/records/spatial.grid.json'), JSON.stringify({ type: 'object', properties: { code: { type: 'string' } } }));
+  await writeFile(path.join(project, 'schemas/records/test.grid.json'), JSON.stringify({ type: 'object', properties: { code: { type: 'string' } } }));
   await writeFile(path.join(project, 'schemas/records/spatial.division.json'), await readFile(new URL('../../schemas/records/spatial.division.json', import.meta.url)));
   await writeFile(path.join(project, 'schemas/records/broken.json'), JSON.stringify({ type: 'objekt' }));
 });
@@ -50,7 +50,7 @@ test('the declarations in catalog/resources are registered in the template, each
 
 test('a bad declaration is refused with every problem named by file and path, and nothing is stored', async () => {
   const dir = await declare({
-    'spatial.grid.json': grid({
+    'test.grid.json': grid({
       provider: 'ministry-of-magic',
       items: [
         { ...division.items[0], sensitivity: 'secret' },
@@ -59,10 +59,10 @@ test('a bad declaration is refused with every problem named by file and path, an
       sharing: { type: 'conditional', methods: ['query'] },
       colour: 'blue',
     }),
-    'spatial.address.json': grid({ code: 'spatial.address', recordSchema: 'schemas/records/broken.json' }),
-    'spatial.street.json': '{ not json',
-    'spatial.lake.json': grid({ code: 'spatial.pond' }),
-    'spatial.ok.json': grid({ code: 'spatial.ok' }),
+    'test.address.json': grid({ code: 'test.address', recordSchema: 'schemas/records/broken.json' }),
+    'test.street.json': '{ not json',
+    'test.lake.json': grid({ code: 'test.pond' }),
+    'test.ok.json': grid({ code: 'test.ok' }),
   });
   const before = await stored();
   const error = await syncResources(database.db.pool, { dir, projectDir: project }).catch((e: unknown) => e);
@@ -70,12 +70,12 @@ test('a bad declaration is refused with every problem named by file and path, an
   const problems = (error as DeclarationError).problems.map(formatProblem).map((p) => p.replace(`${dir}/`, ''));
   expect(problems).toEqual(
     expect.arrayContaining([
-      'spatial.grid.json: /: unknown key "colour"',
-      'spatial.grid.json: items[0].sensitivity: "secret" is not one of: public, internal, personal, sensitive',
-      expect.stringMatching(/^spatial\.grid\.json: sharing: must have required property 'conditions'/),
-      expect.stringMatching(/^spatial\.address\.json: recordSchema: schemas\/records\/broken\.json does not compile/),
-      expect.stringMatching(/^spatial\.street\.json: \/: not valid JSON/),
-      'spatial.lake.json: code: the file must be named spatial.pond.json',
+      'test.grid.json: /: unknown key "colour"',
+      'test.grid.json: items[0].sensitivity: "secret" is not one of: public, internal, personal, sensitive',
+      expect.stringMatching(/^test\.grid\.json: sharing: must have required property 'conditions'/),
+      expect.stringMatching(/^test\.address\.json: recordSchema: schemas\/records\/broken\.json does not compile/),
+      expect.stringMatching(/^test\.street\.json: \/: not valid JSON/),
+      'test.lake.json: code: the file must be named test.pond.json',
     ]),
   );
   expect(await stored()).toEqual(before);
@@ -83,7 +83,7 @@ test('a bad declaration is refused with every problem named by file and path, an
 
 test('semantic problems are listed together once the shape is right', async () => {
   const dir = await declare({
-    'spatial.grid.json': grid({ provider: 'ministry-of-magic', items: [division.items[0], { ...division.items[1], mask: 'mobile', type: 'int' }, division.items[0]] }),
+    'test.grid.json': grid({ provider: 'ministry-of-magic', items: [division.items[0], { ...division.items[1], mask: 'mobile', type: 'int' }, division.items[0]] }),
   });
   const error = (await syncResources(database.db.pool, { dir, projectDir: project }).catch((e: unknown) => e)) as DeclarationError;
   expect(error.problems.map(({ path: p, message }) => `${p}: ${message}`)).toEqual([
@@ -94,16 +94,16 @@ test('semantic problems are listed together once the shape is right', async () =
 });
 
 test('a changed file makes a new version with a field-level diff; an unchanged one makes none', async () => {
-  const dir = await declare({ 'spatial.grid.json': grid() });
+  const dir = await declare({ 'test.grid.json': grid() });
   expect((await syncResources(database.db.pool, { dir, projectDir: project })).map((o) => o.change)).toEqual(['registered']);
   expect((await syncResources(database.db.pool, { dir, projectDir: project })).map((o) => o.change)).toEqual(['unchanged']);
   const items = [...division.items];
   items[1] = { ...items[1], sensitivity: 'internal' };
-  await writeFile(path.join(dir, 'spatial.grid.json'), JSON.stringify(grid({ summary: '网格 grids', items })));
+  await writeFile(path.join(dir, 'test.grid.json'), JSON.stringify(grid({ summary: '网格 grids', items })));
   const [outcome] = await syncResources(database.db.pool, { dir, projectDir: project });
   expect(outcome).toMatchObject({ change: 'updated', version: 2 });
   const { rows } = await database.db.pool.query(
-    `select version, change, changed_by, diff from catalog_resource_version where code = 'spatial.grid' order by version`,
+    `select version, change, changed_by, diff from catalog_resource_version where code = 'test.grid' order by version`,
   );
   expect(rows.map((r) => [r.version, r.change, r.changed_by])).toEqual([
     [1, 'registered', 'catalog sync'],
@@ -116,19 +116,20 @@ test('a changed file makes a new version with a field-level diff; an unchanged o
 });
 
 test('a dry run reports what would happen and stores nothing', async () => {
-  const dir = await declare({ 'spatial.pool.json': grid({ code: 'spatial.pool' }), 'spatial.bad.json': grid({ code: 'spatial.bad', provider: 'nobody' }) });
+  const dir = await declare({ 'test.pool.json': grid({ code: 'test.pool' }), 'test.bad.json': grid({ code: 'test.bad', provider: 'nobody' }) });
   const outcomes = await syncResources(database.db.pool, { dir, projectDir: project, dryRun: true });
   expect(outcomes.map((o) => [o.code, o.change])).toEqual([
-    ['spatial.bad', 'refused'],
-    ['spatial.pool', 'registered'],
+    ['test.bad', 'refused'],
+    ['test.pool', 'registered'],
   ]);
-  expect((await stored()).map((r) => r.code)).not.toContain('spatial.pool');
+  expect((await stored()).map((r) => r.code)).not.toContain('test.pool');
 });
 
 test('a connector gets the record schema of a resource with the version it belongs to', async () => {
   const validator = await recordValidator(database.db.pool, 'spatial.division');
   expect(validator?.version).toBe(1);
-  expect(validator?.validate({ code: '431102', name: '零陵区', level: 'county' })).toBe(true);
-  expect(validator?.validate({ code: '4311', name: '零陵区', level: 'county' })).toBe(false);
+  const record = { code: '431102', name: '零陵区', level: 'county', parentCode: '431100', sourceKey: '431102', changedAt: '2026-11-24T08:00:00Z' };
+  expect(validator?.validate(record)).toBe(true);
+  expect(validator?.validate({ ...record, code: '4311' })).toBe(false);
   expect(await recordValidator(database.db.pool, 'no.such')).toBeNull();
 });

@@ -12,7 +12,7 @@ const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
 const change = { actor: 'catalog import', reason: 'test' };
 
 const grid = {
-  code: 'spatial.grid', name: '网格', nameEn: 'Grids', summary: '城市管理网格 city management grids', provider: 'natural-resources',
+  code: 'test.grid', name: '网格', nameEn: 'Grids', summary: '城市管理网格 city management grids', provider: 'natural-resources',
   class: 'base', category: '自然资源和空间地理', graphqlType: 'Grid', sharingType: 'unconditional', sharingConditions: '',
   sharingMethods: 'query, sync', open: '否', openConditions: '', updateCycle: 'monthly', publishedAt: '2026-11-24', related: 'spatial.division',
   recordSchema: 'schemas/records/spatial.division.json', format: '',
@@ -41,21 +41,21 @@ afterAll(async () => {
 test('a dry run of a CSV says per row what would be created or refused, and why, and stores nothing', async () => {
   const file = await csv('catalog.csv', [
     row(grid, item('code')),
-    row({ code: 'spatial.grid' }, item('name', { sensitivity: 'secret' })),
-    row({ code: 'spatial.grid', provider: 'tax' }, item('area', { itemType: 'number' })),
-    row({ ...grid, code: 'spatial.address', name: '地址', graphqlType: 'Address' }, item('code')),
-    row({ code: 'spatial.address' }, item('text', { identifiesPerson: 'yes', sensitivity: 'personal', mask: 'name' })),
+    row({ code: 'test.grid' }, item('name', { sensitivity: 'secret' })),
+    row({ code: 'test.grid', provider: 'tax' }, item('area', { itemType: 'number' })),
+    row({ ...grid, code: 'test.address', name: '地址', graphqlType: 'Address' }, item('code')),
+    row({ code: 'test.address' }, item('text', { identifiesPerson: 'yes', sensitivity: 'personal', mask: 'name' })),
   ]);
   const report = await importCatalog(database.db.pool, file, change, { dryRun: true });
   expect(report).toEqual([
-    { row: 2, code: 'spatial.grid', change: 'refused', problems: [] },
-    { row: 3, code: 'spatial.grid', change: 'refused', problems: ['items[1].sensitivity: "secret" is not one of: public, internal, personal, sensitive'] },
-    { row: 4, code: 'spatial.grid', change: 'refused', problems: ['provider: "tax" differs from row 2 ("natural-resources")'] },
-    { row: 5, code: 'spatial.address', change: 'registered', problems: [] },
-    { row: 6, code: 'spatial.address', change: 'registered', problems: [] },
+    { row: 2, code: 'test.grid', change: 'refused', problems: [] },
+    { row: 3, code: 'test.grid', change: 'refused', problems: ['items[1].sensitivity: "secret" is not one of: public, internal, personal, sensitive'] },
+    { row: 4, code: 'test.grid', change: 'refused', problems: ['provider: "tax" differs from row 2 ("natural-resources")'] },
+    { row: 5, code: 'test.address', change: 'registered', problems: [] },
+    { row: 6, code: 'test.address', change: 'registered', problems: [] },
   ]);
-  const { rows } = await database.db.pool.query(`select code from catalog_resource where code like 'spatial.%' order by code`);
-  expect(rows).toEqual([{ code: 'spatial.division' }]);
+  const { rows } = await database.db.pool.query(`select code from catalog_resource where code like 'test.%' order by code`);
+  expect(rows).toEqual([]);
 });
 
 test('an XLSX import registers its resources; importing it again changes nothing, and a changed cell updates one', async () => {
@@ -63,7 +63,7 @@ test('an XLSX import registers its resources; importing it again changes nothing
   const sheet = workbook.addWorksheet('目录');
   sheet.addRow(header);
   sheet.addRow(row(grid, item('code')));
-  sheet.addRow(row({ code: 'spatial.grid' }, item('name')));
+  sheet.addRow(row({ code: 'test.grid' }, item('name')));
   const file = path.join(dir, 'catalog.xlsx');
   await workbook.xlsx.writeFile(file);
 
@@ -72,13 +72,13 @@ test('an XLSX import registers its resources; importing it again changes nothing
   sheet.getRow(3).getCell(header.indexOf('itemTitle') + 1).value = '网格名称';
   await workbook.xlsx.writeFile(file);
   expect((await importCatalog(database.db.pool, file, change, { dryRun: true })).map((r) => r.change)).toEqual(['updated', 'updated']);
-  const { rows } = await database.db.pool.query(`select declaration -> 'items' -> 1 ->> 'title' as title, version from catalog_resource where code = 'spatial.grid'`);
+  const { rows } = await database.db.pool.query(`select declaration -> 'items' -> 1 ->> 'title' as title, version from catalog_resource where code = 'test.grid'`);
   expect(rows).toEqual([{ title: 'name 标题', version: 1 }]);
 });
 
 test('unknown columns and files other than XLSX or CSV are refused before anything is read', async () => {
   const file = path.join(dir, 'odd.csv');
-  await writeFile(file, 'code,itemName,colour\nspatial.grid,code,blue\n');
+  await writeFile(file, 'code,itemName,colour\ntest.grid,code,blue\n');
   expect(await importCatalog(database.db.pool, file, change, { dryRun: true })).toEqual([
     { row: 1, code: null, change: 'refused', problems: [expect.stringMatching(/^row 1: unknown column "colour"/)] },
   ]);

@@ -1,7 +1,10 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000001Foundation } from './Migration20261124000001Foundation.js';
 import { Migration20261124000002Divisions } from './Migration20261124000002Divisions.js';
+import { Migration20261124002001Spatial } from './Migration20261124002001Spatial.js';
 import { Migration20261124003001SystemKeys } from './Migration20261124003001SystemKeys.js';
+import { Migration20261124003002Audit } from './Migration20261124003002Audit.js';
+import { Migration20261124003003RegisterNotifications } from './Migration20261124003003RegisterNotifications.js';
 import { Migration20261124004001Catalog } from './Migration20261124004001Catalog.js';
 
 /**
@@ -11,6 +14,9 @@ import { Migration20261124004001Catalog } from './Migration20261124004001Catalog
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261124000001Foundation', class: Migration20261124000001Foundation },
   { name: 'Migration20261124000002Divisions', class: Migration20261124000002Divisions },
+  { name: 'Migration20261124002001Spatial', class: Migration20261124002001Spatial },
   { name: 'Migration20261124003001SystemKeys', class: Migration20261124003001SystemKeys },
+  { name: 'Migration20261124003002Audit', class: Migration20261124003002Audit },
+  { name: 'Migration20261124003003RegisterNotifications', class: Migration20261124003003RegisterNotifications },
   { name: 'Migration20261124004001Catalog', class: Migration20261124004001Catalog },
 ];
