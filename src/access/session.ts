@@ -82,15 +82,23 @@ export class AccessSession {
       touched = { fields: new Set(), subjects: new Set() };
       this.touched.set(release.resource, touched);
     }
-    touched.fields.add(release.field);
+    // Whom the request concerned is recorded whatever it was shown; a field only once it is
+    // released, in clear or masked (a withheld field did not leave the hub).
     if (release.subject) touched.subjects.add(release.subject);
-    if (value === null || value === undefined) return value;
+    if (value === null || value === undefined) {
+      touched.fields.add(release.field);
+      return value;
+    }
 
     const decision = this.decide(release);
-    if (decision.effect === 'allow') return value;
+    if (decision.effect === 'allow') {
+      touched.fields.add(release.field);
+      return value;
+    }
     if (decision.effect === 'mask') {
       const masked = applyMask(decision.rule, value);
       if (masked !== null) {
+        touched.fields.add(release.field);
         this.report.masked.push({ path: pathOf(release.path), rule: decision.rule });
         return masked;
       }

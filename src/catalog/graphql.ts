@@ -1,5 +1,7 @@
 import type { IResolvers } from '@graphql-tools/utils';
+import { Kind, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { hubToday, type Principal } from '../access/index.js';
+import { draftFor } from '../audit/index.js';
 import type { HubContext } from '../server/context.js';
 import { HubError, badUserInput, notFound } from '../server/errors.js';
 import { DeclarationError, type ResourceDeclaration } from './declaration.js';
@@ -13,6 +15,25 @@ function authenticated(ctx: HubContext): Principal {
 }
 
 const actorOf = (p: Principal) => `${p.department}/${p.system}`;
+
+/**
+ * A catalogue change, once stored, is also entered in the audit trail (who, which operation,
+ * when); the catalogue's own version and event tables say what changed. If the entry cannot be
+ * written the caller is told (`AUDIT_UNAVAILABLE`), though the change stands.
+ */
+function audited<A>(change: (args: A, ctx: HubContext) => Promise<unknown>) {
+  return async (_root: unknown, args: A, ctx: HubContext, info: GraphQLResolveInfo) => {
+    const result = await change(args, ctx);
+    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [info.operation, ...Object.values(info.fragments)] };
+    try {
+      await ctx.hub.audit.log.record(draftFor(ctx.access, { document, operationName: info.operation.name?.value ?? null }, { data: { [info.fieldName]: result } }));
+    } catch (err) {
+      ctx.hub.logger.error({ err, operation: info.fieldName }, 'catalogue change stored but not audited');
+      throw new HubError('AUDIT_UNAVAILABLE', 'The change is stored, but the audit trail could not record it.');
+    }
+    return result;
+  };
+}
 
 /** GraphQL inputs carry `null` for what was left out; a declaration leaves the key out. */
 function withoutNulls(value: unknown): unknown {
@@ -122,9 +143,9 @@ export const catalogResolvers: IResolvers<unknown, HubContext> = {
     },
   },
   Mutation: {
-    registerResource: (_root, { resource, reason }: { resource: unknown; reason: string }, ctx) => declare(ctx, resource, reason, 'new'),
-    updateResource: (_root, { resource, reason }: { resource: unknown; reason: string }, ctx) => declare(ctx, resource, reason, 'existing'),
-    retireResource: async (_root, { code, reason }: { code: string; reason: string }, ctx) => {
+    registerResource: audited(({ resource, reason }: { resource: unknown; reason: string }, ctx) => declare(ctx, resource, reason, 'new')),
+    updateResource: audited(({ resource, reason }: { resource: unknown; reason: string }, ctx) => declare(ctx, resource, reason, 'existing')),
+    retireResource: audited(async ({ code, reason }: { code: string; reason: string }, ctx) => {
       const who = requireRole(ctx.access.principal, 'catalog-admin');
       if (!reason.trim()) throw badUserInput('reason', 'say why the resource is retired');
       const retired = await retireResource(ctx.hub.db.pool, code, { actor: actorOf(who), reason });
@@ -134,26 +155,26 @@ export const catalogResolvers: IResolvers<unknown, HubContext> = {
       }
       await ctx.hub.catalog.reload();
       return resourceByCode(ctx, code);
-    },
-    requestAccess: async (_root, { request }: { request: AccessRequestInput }, ctx) => {
+    }),
+    requestAccess: audited(async ({ request }: { request: AccessRequestInput }, ctx) => {
       const id = await requestAccess(ctx.hub.db.pool, ctx.access.principal, request);
       return (await visibleRequests(ctx, 'r.id = $1', [id]))[0];
-    },
-    approveAccessRequest: async (_root, args: { id: string; fields?: string[]; maskedFields?: string[]; validUntil?: string; reason?: string }, ctx) => {
+    }),
+    approveAccessRequest: audited(async (args: { id: string; fields?: string[]; maskedFields?: string[]; validUntil?: string; reason?: string }, ctx) => {
       const id = await approveRequest(ctx.hub.db.pool, ctx.access.principal, args.id, args);
       await ctx.hub.catalog.reload();
       return (await visibleRequests(ctx, 'r.id = $1', [id]))[0];
-    },
-    rejectAccessRequest: async (_root, { id, reason }: { id: string; reason: string }, ctx) => {
+    }),
+    rejectAccessRequest: audited(async ({ id, reason }: { id: string; reason: string }, ctx) => {
       await rejectRequest(ctx.hub.db.pool, ctx.access.principal, id, reason);
       return (await visibleRequests(ctx, 'r.id = $1', [id]))[0];
-    },
-    revokeGrant: async (_root, { id, reason }: { id: string; reason: string }, ctx) => {
+    }),
+    revokeGrant: audited(async ({ id, reason }: { id: string; reason: string }, ctx) => {
       await revokeGrant(ctx.hub.db.pool, ctx.access.principal, id, reason);
       await ctx.hub.catalog.reload();
       const { rows } = await ctx.hub.db.pool.query(`select ${GRANT_COLUMNS} from access_grant where id = $1`, [id]);
       return rows[0];
-    },
+    }),
   },
   ResourceVersion: {
     diff: (v: { diff: { path: string; before: unknown; after: unknown }[] }) =>

@@ -106,7 +106,7 @@ describe('a request, its approval and its revocation', () => {
   let grantId: string;
 
   test('without a grant a consumer sees personal fields masked or withheld, and is told which', async () => {
-    const res = await consumer().query(CITIZEN, { id: zhang.idNumber });
+    const res = await consumer().query(CITIZEN.replace('query(', 'query Ungranted('), { id: zhang.idNumber });
     expect(res.errors).toBeUndefined();
     expect(res.data.citizen).toEqual({
       idNumber: '431102********0211',
@@ -127,6 +127,13 @@ describe('a request, its approval and its revocation', () => {
         { path: ['citizen', 'birthDate'], reason: 'no-grant' },
         { path: ['citizen', 'disability'], reason: 'sensitive' },
       ],
+    });
+    // The audit entry names the fields that left the hub, masked ones included, withheld ones not.
+    const { rows } = await hub.db.pool.query(`select resources from audit_entry where operation_name = 'Ungranted'`);
+    expect(rows[0].resources).toContainEqual({
+      resource: 'test.citizen',
+      fields: ['district', 'division', 'idNumber', 'mobile', 'name'],
+      subjects: [zhang.idNumber],
     });
   });
 
@@ -207,10 +214,13 @@ describe('a request, its approval and its revocation', () => {
 
   test('revoking the grant takes effect at once', async () => {
     const res = await hub.as('public-security', { roles: ['provider'] }).query(
-      `mutation($id: ID!) { revokeGrant(id: $id, reason: "核对完成") { id revokedAt revokedBy revokeReason } }`,
+      `mutation RevokeGrant($id: ID!) { revokeGrant(id: $id, reason: "核对完成") { id revokedAt revokedBy revokeReason } }`,
       { id: grantId },
     );
     expect(res.data.revokeGrant).toMatchObject({ revokedBy: 'public-security/public-security-system', revokeReason: '核对完成' });
+    // The change is in the audit trail too, beside the catalogue's own event record.
+    const { rows } = await hub.db.pool.query(`select department, system, outcome from audit_entry where operation_name = 'RevokeGrant'`);
+    expect(rows).toEqual([{ department: 'public-security', system: 'public-security-system', outcome: 'ok' }]);
     const seen = await consumer().query(CITIZEN, { id: zhang.idNumber });
     expect(seen.data.citizen).toMatchObject({ idNumber: '431102********0211', birthDate: null });
     const request = await hub.as('civil-affairs').query(`query($id: ID!) { accessRequest(id: $id) { events { kind reason } } }`, { id: requestId });
