@@ -5,7 +5,7 @@ import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, startHub } from './main.js';
 import { loadReferenceData } from './registries/index.js';
-import { loadDemo } from './simulate/index.js';
+import { loadDemo, markDemoLoaded, seedCity } from './simulate/index.js';
 
 interface Command {
   summary: string;
@@ -53,18 +53,33 @@ const commands: Record<string, Command> = {
     },
   },
   seed: {
-    summary: 'register departments and purposes, and load the demo data into an empty hub',
-    usage: 'huitong seed',
-    async run(_args, config, logger) {
+    summary: 'register departments and purposes, and load the demo data (or a synthetic city of --persons) into an empty hub',
+    usage: 'huitong seed [--persons N] [--seed S] [--replace]',
+    async run(args, config, logger) {
+      const { values } = parseArgs({ args, options: { persons: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } } });
+      const persons = values.persons === undefined ? undefined : Number(values.persons);
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (persons !== undefined && !(Number.isInteger(persons) && persons > 0)) throw new UsageError(`--persons ${values.persons}: a positive whole number`);
+      if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
       const opened = await openDatabase(config, logger);
       try {
         const registered = await syncRegisters(opened.db.pool);
         await loadReferenceData(opened.db.pool);
-        const loaded = await loadDemo(opened.db, logger);
-        process.stdout.write(
-          `registered ${registered.departments} departments and ${registered.purposes} purposes; ` +
-            `${loaded ? 'demo data loaded' : 'demo data was already there'}\n`,
-        );
+        process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
+        if (persons === undefined && seed === undefined && !values.replace) {
+          const loaded = await loadDemo(opened.db, logger);
+          process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
+          return;
+        }
+        const started = Date.now();
+        const progress = (written: number, total: number) => {
+          const s = (Date.now() - started) / 1000;
+          process.stderr.write(`\r${written.toLocaleString('en')} / ${total.toLocaleString('en')} persons, ${Math.round(written / s).toLocaleString('en')}/s   `);
+        };
+        const counts = await seedCity(opened.db.pool, { persons, seed, replace: values.replace, progress });
+        await markDemoLoaded(opened.db);
+        const s = (Date.now() - started) / 1000;
+        process.stdout.write(`\nseeded in ${s.toFixed(1)} s (${Math.round(counts.persons / s).toLocaleString('en')} persons/s): ${JSON.stringify(counts)}\n`);
       } finally {
         await opened.close();
       }

@@ -1,1 +1,2 @@
-export { loadDemo } from './demo.js';
+export { loadDemo, markDemoLoaded, DEMO_PERSONS } from './demo.js';
+export { seedCity, type CityOptions, type CityCounts } from './city.js';
