@@ -30,7 +30,8 @@ export async function benchDatabase(name: string): Promise<{ db: Database; url: 
   await admin.query(`drop database if exists ${name} with (force)`);
   await admin.end();
   await createDatabaseIfMissing(adminUrl, name);
-  const db = await connectDatabase(u.toString(), { poolMax: 10, logger });
+  // At 'error': connections the server drops while the benchmark shuts down are no news.
+  const db = await connectDatabase(u.toString(), { poolMax: 10, logger: createLogger('error') });
   await migrate(db);
   await syncRegisters(db.pool);
   await loadReferenceData(db.pool);

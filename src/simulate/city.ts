@@ -83,8 +83,12 @@ export async function seedCity(pool: pg.Pool, options: CityOptions = {}): Promis
     if (rows[0].held) await client.query(`truncate ${TABLES.join(', ')}`);
     for (const sql of BASE_LIBRARY_INDEXES) await client.query(`drop index ${/index (\w+) on/.exec(sql)![1]}`);
 
+    // Each batch is written while the next is generated: PostgreSQL ingests on the other core.
+    let writing: Promise<unknown> = Promise.resolve();
     const flush = async () => {
-      for (const buffer of Object.values(buffers)) await buffer.flush(client);
+      await writing;
+      writing = Promise.all(Object.values(buffers).map((buffer) => buffer.flush(client)));
+      writing.catch(() => {}); // observed at the next flush; keeps Node from calling it unhandled meanwhile
     };
 
     // Households, their members and their homes.
@@ -146,6 +150,7 @@ export async function seedCity(pool: pg.Pool, options: CityOptions = {}): Promis
       }
     }
     await flush();
+    await writing;
     options.progress?.(counts.persons, total);
 
     for (const sql of BASE_LIBRARY_INDEXES) await client.query(sql);

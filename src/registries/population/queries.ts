@@ -117,7 +117,8 @@ export function everValidCountyCodes(pool: pg.Pool): Promise<Set<string>> {
     codes = pool
       .query<{ code: string }>('select code from division where length(code) = 6')
       .then(({ rows }) => new Set(rows.map((r) => r.code)));
-    codes.catch(() => countyCodes.delete(pool));
+    // An empty register (reference data not loaded yet) or a failed read is not kept.
+    codes.then((set) => set.size || countyCodes.delete(pool), () => countyCodes.delete(pool));
     countyCodes.set(pool, codes);
   }
   return codes;
