@@ -61,7 +61,7 @@ export class EntityGenerator {
     const name = {
       enterprise: `永州${tradeName}${trade}有限公司`,
       individual_business: `${county}${v.townshipName}${founder.surname}记${trade}店`,
-      cooperative: `${v.countyName}${v.name.replace(/(村|社区)?(民|居)委员?会$/, '')}${trade}专业合作社`,
+      cooperative: `${v.countyName}${v.placeName}${trade}专业合作社`,
       social_organisation: `${v.countyName}${trade}协会`,
       public_institution: `${v.countyName}${v.townshipName}${trade}`,
       government_body: `${v.townshipName}${trade}`,
@@ -100,7 +100,7 @@ export class EntityGenerator {
     }
     return {
       creditCode, name, kind, representativeIdNumber: founder.idNumber, registeredCapital: capital, establishedOn: established, status,
-      address: `湖南省永州市${v.countyName}${v.townshipName}${v.name}${rng.int(1, 300)}号`, divisionCode: v.code, industryCode,
+      address: `湖南省永州市${v.countyName}${v.townshipName}${v.placeName}${rng.int(1, 300)}号`, divisionCode: v.code, industryCode,
       businessScope: `${trade}；${rng.pick(['销售', '服务', '咨询', '加工'])}（依法须经批准的项目，经相关部门批准后方可开展经营活动）`,
       shareholders, facts,
     };

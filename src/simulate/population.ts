@@ -49,7 +49,7 @@ export class PopulationGenerator {
     this.householdSerials.set(village.code, serial);
     const size = Math.min(maxSize, rng.weighted(HOUSEHOLD_SIZES));
     const ethnicity = this.ethnicity(village.countyCode);
-    const address = `湖南省永州市${village.countyName}${village.townshipName}${village.name}${rng.int(1, 300)}号`;
+    const address = `湖南省永州市${village.countyName}${village.townshipName}${village.placeName}${rng.int(1, 300)}号`;
 
     const headAge = size === 1 ? this.age(20, 95) : this.age(24, 80);
     const headGender: Gender = rng.chance(0.78) ? 'male' : 'female';
