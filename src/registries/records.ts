@@ -14,22 +14,26 @@ export type AsOf = string | null;
 /** Every record carries the moment it was read at, so its cross-links answer for the same moment. */
 export interface Versioned {
   asOf: AsOf;
-  validFrom: Date;
-  validTo: Date | null;
+  validFrom: string;
+  validTo: string | null;
   sourceSystem: string;
   sourceKey: string;
   resourceCode: string;
   resourceVersion: string;
-  fetchedAt: Date;
-  appliedAt: Date;
+  fetchedAt: string;
+  appliedAt: string;
 }
 
-/** Columns of provenance and history, selected under the names of `Versioned`. */
+/**
+ * Columns of provenance and history, selected under the names of `Versioned`. Moments come as
+ * ISO 8601 text straight from PostgreSQL, so no Date is built for a field nobody asked for.
+ */
 export const versionColumns = (alias = '') => {
   const a = alias ? `${alias}.` : '';
-  return `${a}valid_from as "validFrom", ${a}valid_to as "validTo", ${a}source_system as "sourceSystem",
+  const iso = (column: string, as: string) => `to_json(${a}${column}) #>> '{}' as "${as}"`;
+  return `${iso('valid_from', 'validFrom')}, ${iso('valid_to', 'validTo')}, ${a}source_system as "sourceSystem",
   ${a}source_key as "sourceKey", ${a}resource_code as "resourceCode", ${a}resource_version as "resourceVersion",
-  ${a}fetched_at as "fetchedAt", ${a}applied_at as "appliedAt"`;
+  ${iso('fetched_at', 'fetchedAt')}, ${iso('applied_at', 'appliedAt')}`;
 };
 
 export const VERSION_COLUMNS = versionColumns();
@@ -94,19 +98,15 @@ export function groupBy<R>(rows: R[], keyOf: (row: R) => string): Map<string, R[
   return groups;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 /** Resolvers of the fields every versioned type shares. */
 export const versionResolvers = {
-  validFrom: (r: Versioned) => iso(r.validFrom),
-  validTo: (r: Versioned) => iso(r.validTo),
   provenance: (r: Versioned) => ({
     sourceSystem: r.sourceSystem,
     sourceKey: r.sourceKey,
     resourceCode: r.resourceCode,
     resourceVersion: r.resourceVersion,
-    fetchedAt: iso(r.fetchedAt),
-    appliedAt: iso(r.appliedAt),
+    fetchedAt: r.fetchedAt,
+    appliedAt: r.appliedAt,
   }),
 };
 

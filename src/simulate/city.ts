@@ -87,7 +87,10 @@ export async function seedCity(pool: pg.Pool, options: CityOptions = {}): Promis
     let writing: Promise<unknown> = Promise.resolve();
     const flush = async () => {
       await writing;
-      writing = Promise.all(Object.values(buffers).map((buffer) => buffer.flush(client)));
+      // One statement at a time on the connection: pg queues concurrent ones, but that is deprecated.
+      writing = (async () => {
+        for (const buffer of Object.values(buffers)) await buffer.flush(client);
+      })();
       writing.catch(() => {}); // observed at the next flush; keeps Node from calling it unhandled meanwhile
     };
 
