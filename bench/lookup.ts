@@ -48,7 +48,7 @@ try {
 
   // 2–4 in alternating rounds, so that a neighbour's load on this shared machine hits each alike.
   const minimal = await minimalYoga(db.pool);
-  const config = readConfig({ DATABASE_URL: bench.url, HUITONG_DATA_DIR: bench.dataDir, LOG_LEVEL: 'warn', HUITONG_MODE: 'production' });
+  const config = readConfig({ DATABASE_URL: bench.url, HUITONG_DATA_DIR: bench.dataDir, LOG_LEVEL: 'warn', HUITONG_MODE: 'production', HUITONG_DEV_ISSUER: 'true' });
   const hub = await serveHub({ ...config, port: 0 }, logger, db);
   // 3. The full hub, with a token and a stated purpose as departmental systems send them.
   const token = await (await loadDevIssuer(bench.dataDir)).sign({ department: 'civil-affairs', roles: ['consumer'], ttl: '1h' }, config.jwtAudience);

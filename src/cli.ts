@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
+import { keyCommand } from './access/key-command.js';
 import { syncRegisters } from './catalog/index.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -111,6 +112,7 @@ const commands: Record<string, Command> = {
       process.stdout.write(`${token}\n`);
     },
   },
+  key: keyCommand,
 };
 
 class UsageError extends Error {}

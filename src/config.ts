@@ -23,6 +23,12 @@ export interface Config {
   devIssuer: boolean;
   /** Audience every token must name. (Default: huitong) */
   jwtAudience: string;
+  /**
+   * Issuers whose tokens are trusted, each with the URL of its JWKS (fetched, cached, refetched on an
+   * unknown `kid`): `HUITONG_TRUSTED_ISSUERS='{"https://idp.gov.example/realms/yz":"https://idp.gov.example/realms/yz/jwks"}'`.
+   * Systems with a key registered by `huitong key register` need no entry here. (Default: none)
+   */
+  trustedIssuers: Record<string, string>;
   /** pino log level. (Default: info; silent in tests) */
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
@@ -46,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loadDemo: bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', problems),
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
+    trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, problems),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
   };
@@ -74,4 +81,18 @@ function oneOf<T extends string>(value: string, name: string, allowed: readonly 
   if ((allowed as readonly string[]).includes(value)) return value as T;
   problems.push(`${name}: "${value}" is not one of: ${allowed.join(', ')}`);
   return allowed[0];
+}
+
+function issuers(value: string | undefined, problems: string[]): Record<string, string> {
+  if (!value?.trim()) return {};
+  const problem = 'HUITONG_TRUSTED_ISSUERS: must be a JSON object of issuer to JWKS URL (http or https)';
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error();
+    for (const url of Object.values(parsed)) if (typeof url !== 'string' || !/^https?:$/.test(new URL(url).protocol)) throw new Error();
+    return parsed as Record<string, string>;
+  } catch {
+    problems.push(problem);
+    return {};
+  }
 }

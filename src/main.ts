@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { syncRegisters } from './catalog/index.js';
+import { createIdentity } from './access/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
@@ -45,7 +46,7 @@ export interface RunningHub {
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
 export async function serveHub(config: Config, logger: Logger, db: Database): Promise<RunningHub> {
-  const services: HubServices = { config, logger, db, version: VERSION };
+  const services: HubServices = { config, logger, db, version: VERSION, identity: await createIdentity(config, db.pool) };
   const yoga = createHubYoga(services);
   const server = await listen(services, yoga, config.port, config.host);
   return { url: server.url, services, yoga, close: () => server.close() };

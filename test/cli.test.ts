@@ -24,16 +24,16 @@ describe('huitong serve on its embedded PostgreSQL', () => {
     const env = { HUITONG_DATA_DIR: dataDir, PORT: String(await freePort()), HUITONG_PG_PORT: String(await freePort()) };
 
     const first = await serve(env);
-    expect(await graphql(first.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    expect(await graphql(first.url, '{ __typename }', dataDir)).toEqual({ data: { __typename: 'Query' } });
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
-    const demoLoadedAt = await graphql(first.url, '{ hub { name } }');
+    const demoLoadedAt = await graphql(first.url, '{ hub { name } }', dataDir);
     expect(await first.stop()).toBe(0);
     expect(first.output()).toContain('stopped cleanly');
     expect(first.output()).toContain('demo data loaded');
 
     const second = await serve(env);
-    expect(await graphql(second.url, '{ hub { name } }')).toEqual(demoLoadedAt);
+    expect(await graphql(second.url, '{ hub { name } }', dataDir)).toEqual(demoLoadedAt);
     expect(await second.stop()).toBe(0);
     // The demo is loaded on the first start only: the second found the cluster and its data.
     expect(second.output()).not.toContain('demo data loaded');
@@ -46,8 +46,9 @@ describe('huitong serve with DATABASE_URL', () => {
     const database = await createTestDatabase();
     const externalDir = await mkdtemp(path.join(tmpdir(), 'huitong-ext-'));
     try {
-      const hub = await serve({ DATABASE_URL: database.url, HUITONG_DATA_DIR: externalDir, PORT: String(await freePort()) });
-      expect(await graphql(hub.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+      const env = { DATABASE_URL: database.url, HUITONG_DATA_DIR: externalDir, HUITONG_DEV_ISSUER: 'true', PORT: String(await freePort()) };
+      const hub = await serve(env);
+      expect(await graphql(hub.url, '{ __typename }', externalDir)).toEqual({ data: { __typename: 'Query' } });
       expect(await hub.stop()).toBe(0);
       expect(existsSync(path.join(externalDir, 'pg'))).toBe(false);
     } finally {
@@ -117,10 +118,12 @@ async function serve(env: Record<string, string>): Promise<Served> {
   };
 }
 
-async function graphql(url: string, query: string): Promise<unknown> {
+/** Asks as `civil-affairs`, with a token from the development issuer kept in `dataDir`. */
+async function graphql(url: string, query: string, dataDir: string): Promise<unknown> {
+  const token = await (await loadDevIssuer(dataDir)).sign({ department: 'civil-affairs', roles: ['consumer'] }, 'huitong');
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query }),
   });
   return res.json();

@@ -11,13 +11,13 @@ afterAll(() => hub?.close());
 
 describe('the exchange answers over HTTP', () => {
   test('GraphQL answers { __typename }', async () => {
-    const res = await hub.query('{ __typename }');
+    const res = await hub.as('civil-affairs').query('{ __typename }');
     expect(res.status).toBe(200);
     expect(res.data).toEqual({ __typename: 'Query' });
   });
 
   test('the registered departments include those the design names', async () => {
-    const res = await hub.query<{ hub: { departments: { code: string }[]; purposes: { code: string; legalBasis: string }[] } }>(
+    const res = await hub.as('civil-affairs').query<{ hub: { departments: { code: string }[]; purposes: { code: string; legalBasis: string }[] } }>(
       '{ hub { departments { code } purposes { code legalBasis } } }',
     );
     const codes = res.data!.hub.departments.map((d) => d.code);
@@ -39,7 +39,7 @@ describe('the exchange answers over HTTP', () => {
   });
 
   test('a syntax error is a 400 with a GraphQL error, not a crash', async () => {
-    const res = await hub.query('{ hub { ');
+    const res = await hub.as('civil-affairs').query('{ hub { ');
     expect(res.status).toBe(400);
     expect(res.errors?.[0].message).toMatch(/Syntax Error/);
   });

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { AccessSession } from '../access/index.js';
 import { pendingMigrations } from '../db/index.js';
 import type { HubContext, HubServices } from './context.js';
+import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
@@ -12,7 +12,8 @@ export function createHubYoga(hub: HubServices): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
     schema: buildSchema(),
-    context: () => ({ hub, access: new AccessSession(null, null) }),
+    context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
+    plugins: [usePurposeBinding()],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,

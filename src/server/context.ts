@@ -1,4 +1,4 @@
-import type { AccessSession } from '../access/index.js';
+import type { AccessSession, Identity } from '../access/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -9,6 +9,8 @@ export interface HubServices {
   logger: Logger;
   db: Database;
   version: string;
+  /** Token verification, registered keys, departments and purposes. */
+  identity: Identity;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

@@ -28,3 +28,14 @@ export const notFound = (what: string, key: string) => new HubError('NOT_FOUND',
 
 export const sourceUnavailable = (department: string) =>
   new HubError('SOURCE_UNAVAILABLE', `${department} did not answer; the rest of the answer stands.`, { department });
+
+/** 401: no token, or one refused; `reason` says which check failed, never anything about the keys. */
+export const unauthenticated = (reason: string) =>
+  new HubError('UNAUTHENTICATED', `The bearer token was refused: ${reason}.`, {
+    reason,
+    http: { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+  });
+
+/** The operation reads protected data, or states a purpose, without a registered purpose and case number. */
+export const purposeRequired = (reason: string) =>
+  new HubError('PURPOSE_REQUIRED', `State a registered purpose in X-Purpose and the case in X-Case-Number (${reason}).`, { reason });

@@ -11,12 +11,28 @@ beforeAll(async () => {
 });
 afterAll(() => hub?.close());
 
+/** A civil-affairs system checking a low-income household: the purpose every look-up here states. */
+const ask: TestHub['query'] = (query, variables, headers) =>
+  hub.as('civil-affairs', { purpose: 'low-income-verification', caseNumber: 'YZ-2026-0001' }).query(query, variables, headers);
+
 const codeOf = (res: { errors?: { extensions?: Record<string, unknown> }[] }) => res.errors?.[0]?.extensions;
+
+test('a look-up of persons, entities or property that states no purpose is refused before it runs', async () => {
+  const caller = hub.as('civil-affairs');
+  for (const doc of [
+    `{ person(idNumber: "431102198503120211") { name } }`,
+    `{ legalEntity(creditCode: "91431103MA4PB3K7XN") { name } }`,
+    `{ propertiesOf(idNumber: "431102198503120211") { unitNumber } }`,
+  ]) {
+    const res = await caller.query(doc);
+    expect(codeOf(res)).toMatchObject({ code: 'PURPOSE_REQUIRED' });
+  }
+});
 
 describe('population', () => {
   test('a person is found by ID number with household, members, division and provenance', async () => {
     const { id } = await one<{ id: string }>(`select id_number as id from person where relation_to_head = 'spouse' limit 1`);
-    const res = await hub.query(
+    const res = await ask(
       `query ($id: String!) { person(idNumber: $id) {
          idNumber name gender birthDate ethnicity status relationToHead validTo
          provenance { sourceSystem resourceCode }
@@ -37,16 +53,16 @@ describe('population', () => {
 
   test('a lowercase x and a legacy 15-digit number find the same person', async () => {
     const { id } = await one<{ id: string }>(`select id_number as id from person where id_number like '%X' limit 1`);
-    const res = await hub.query(`query ($id: String!) { person(idNumber: $id) { idNumber } }`, { id: id.toLowerCase() });
+    const res = await ask(`query ($id: String!) { person(idNumber: $id) { idNumber } }`, { id: id.toLowerCase() });
     expect(res.data.person.idNumber).toBe(id);
     const { legacy } = await one<{ legacy: string }>(`select id_number as legacy from person where substr(id_number, 7, 2) = '19' limit 1`);
     const fifteen = legacy.slice(0, 6) + legacy.slice(8, 17);
-    const converted = await hub.query(`query ($id: String!) { person(idNumber: $id) { idNumber } }`, { id: fifteen });
+    const converted = await ask(`query ($id: String!) { person(idNumber: $id) { idNumber } }`, { id: fifteen });
     expect(converted.data.person.idNumber).toBe(legacy);
   });
 
   test('a valid number nobody holds is null, and a historical address code is valid', async () => {
-    const res = await hub.query(`{ a: person(idNumber: "431121197809200059") { name } b: person(idNumber: "440524188001010014") { name } }`);
+    const res = await ask(`{ a: person(idNumber: "431121197809200059") { name } b: person(idNumber: "440524188001010014") { name } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ a: null, b: null });
   });
@@ -57,7 +73,7 @@ describe('population', () => {
     ['431124200113070464', 'impossible birth date'],
     ['431150198805060278', 'unknown division'],
   ])('the invalid number %s is BAD_USER_INPUT naming the argument: %s', async (id, reason) => {
-    const res = await hub.query(`query ($id: String!) { person(idNumber: $id) { name } }`, { id });
+    const res = await ask(`query ($id: String!) { person(idNumber: $id) { name } }`, { id });
     expect(codeOf(res)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'idNumber', reason });
   });
 
@@ -72,15 +88,15 @@ describe('population', () => {
       select id_number, '改名后', array_append(former_names, name), gender, birth_date, ethnicity, residence_division, address, marital_status, status,
         household_number, relation_to_head, source_system, source_key, resource_code, '1.1', now(), now() from closed`, [id]);
     const q = `query ($id: String!, $asOf: String) { person(idNumber: $id, asOf: $asOf) { name formerNames validTo household { number } } }`;
-    const now = await hub.query(q, { id });
+    const now = await ask(q, { id });
     expect(now.data.person).toMatchObject({ name: '改名后', formerNames: expect.arrayContaining([name]), validTo: null });
-    const then = await hub.query(q, { id, asOf: new Date(before).toISOString() });
+    const then = await ask(q, { id, asOf: new Date(before).toISOString() });
     expect(then.data.person.name).toBe(name);
     expect(then.data.person.validTo).not.toBeNull();
     expect(then.data.person.household).not.toBeNull();
-    const long = await hub.query(q, { id, asOf: '2000-01-01' });
+    const long = await ask(q, { id, asOf: '2000-01-01' });
     expect(long.data.person).toBeNull();
-    const bad = await hub.query(q, { id, asOf: 'yesterday' });
+    const bad = await ask(q, { id, asOf: 'yesterday' });
     expect(codeOf(bad)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
   });
 
@@ -88,29 +104,29 @@ describe('population', () => {
     const ids = (await hub.db.pool.query(`select id_number from person where valid_to is null order by id_number desc limit 3`)).rows.map((r) => r.id_number);
     const asked = [ids[2], '431102198503120211', ids[0], ids[1]];
     const statements = await countStatements(async () => {
-      const res = await hub.query(`query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { idNumber } }`, { ids: asked });
+      const res = await ask(`query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { idNumber } }`, { ids: asked });
       expect(res.data.personsByIdNumbers).toEqual([{ idNumber: ids[2] }, null, { idNumber: ids[0] }, { idNumber: ids[1] }]);
     });
     expect(statements).toBe(1);
   });
 
   test('a batch of more than 100, or with one bad number, is BAD_USER_INPUT naming it', async () => {
-    const many = await hub.query(`query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { idNumber } }`, { ids: Array(101).fill('431102198503120211') });
+    const many = await ask(`query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { idNumber } }`, { ids: Array(101).fill('431102198503120211') });
     expect(codeOf(many)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'idNumbers' });
-    const bad = await hub.query(`query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { idNumber } }`, { ids: ['431102198503120211', '431102198503120212'] });
+    const bad = await ask(`query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { idNumber } }`, { ids: ['431102198503120211', '431102198503120212'] });
     expect(codeOf(bad)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'idNumbers[1]', reason: 'bad checksum' });
   });
 
   test('persons are found by fuzzy name, division at any level and birth-date range, page by page', async () => {
     const { name } = await one<{ name: string }>(`select name from person where length(name) = 3 and valid_to is null limit 1`);
-    const byName = await hub.query(`query ($n: String) { persons(filter: { name: $n }, first: 5) { totalCount edges { node { name } } } }`, { n: name });
+    const byName = await ask(`query ($n: String) { persons(filter: { name: $n }, first: 5) { totalCount edges { node { name } } } }`, { n: name });
     expect(byName.data.persons.edges[0].node.name).toBe(name);
 
     const { county, n } = await one<{ county: string; n: number }>(
       `select substr(residence_division, 1, 6) as county, count(*)::int as n from person where valid_to is null group by 1 order by 2 desc limit 1`);
     const q = `query ($f: PersonFilter, $after: String) { persons(filter: $f, first: 10, after: $after) {
       totalCount pageInfo { hasNextPage endCursor } edges { cursor node { idNumber birthDate residenceDivision { code } } } } }`;
-    const first = await hub.query(q, { f: { divisionCode: county, bornFrom: '1980-01-01', bornTo: '1989-12-31' } });
+    const first = await ask(q, { f: { divisionCode: county, bornFrom: '1980-01-01', bornTo: '1989-12-31' } });
     const page = first.data.persons;
     expect(page.totalCount).toBeGreaterThan(10);
     expect(page.totalCount).toBeLessThan(n);
@@ -118,24 +134,24 @@ describe('population', () => {
       expect(node.residenceDivision.code.startsWith(county)).toBe(true);
       expect(node.birthDate >= '1980-01-01' && node.birthDate <= '1989-12-31').toBe(true);
     }
-    const second = await hub.query(q, { f: { divisionCode: county, bornFrom: '1980-01-01', bornTo: '1989-12-31' }, after: page.pageInfo.endCursor });
+    const second = await ask(q, { f: { divisionCode: county, bornFrom: '1980-01-01', bornTo: '1989-12-31' }, after: page.pageInfo.endCursor });
     expect(second.data.persons.edges[0].node.idNumber > page.edges[9].node.idNumber).toBe(true);
 
-    const city = await hub.query(`{ persons(filter: { divisionCode: "431100" }) { totalCount } }`);
+    const city = await ask(`{ persons(filter: { divisionCode: "431100" }) { totalCount } }`);
     expect(city.data.persons.totalCount).toBe(3000);
   });
 
   test('an unknown division or an impossible date in a filter is BAD_USER_INPUT', async () => {
-    const division = await hub.query(`{ persons(filter: { divisionCode: "431150" }) { totalCount } }`);
+    const division = await ask(`{ persons(filter: { divisionCode: "431150" }) { totalCount } }`);
     expect(codeOf(division)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.divisionCode', reason: 'unknown division' });
-    const date = await hub.query(`{ persons(filter: { bornFrom: "1999-02-29" }) { totalCount } }`);
+    const date = await ask(`{ persons(filter: { bornFrom: "1999-02-29" }) { totalCount } }`);
     expect(codeOf(date)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.bornFrom' });
   });
 
   test('a household answers by number with its members, head first', async () => {
     const { number } = await one<{ number: string }>(
       `select household_number as number from person where valid_to is null group by 1 having count(*) >= 3 limit 1`);
-    const res = await hub.query(`query ($n: String!) { household(number: $n) { number headIdNumber division { level } members { relationToHead } } }`, { n: number });
+    const res = await ask(`query ($n: String!) { household(number: $n) { number headIdNumber division { level } members { relationToHead } } }`, { n: number });
     expect(res.data.household.number).toBe(number);
     expect(res.data.household.members.length).toBeGreaterThanOrEqual(3);
     expect(res.data.household.members[0].relationToHead).toBe('head');
@@ -148,7 +164,7 @@ describe('legal entities', () => {
       select e.credit_code as code from legal_entity e
       where e.kind = 'enterprise' and exists(select 1 from economic_facts f where f.credit_code = e.credit_code)
         and exists(select 1 from property_ownership o where o.owner_credit_code = e.credit_code) limit 1`);
-    const res = await hub.query(
+    const res = await ask(
       `query ($c: String!) { legalEntity(creditCode: $c) {
          creditCode kind status industryCode division { level }
          representative { idNumber representedEntities { creditCode } }
@@ -171,12 +187,12 @@ describe('legal entities', () => {
     ['91431103MA4PB3K7XP', 'bad checksum'],
     ['95431103MA4PB3K7XA', 'no organisation type 5 under registration authority 9'],
   ])('the invalid credit code %s is BAD_USER_INPUT: %s', async (code, reason) => {
-    const res = await hub.query(`query ($c: String!) { legalEntity(creditCode: $c) { name } }`, { c: code });
+    const res = await ask(`query ($c: String!) { legalEntity(creditCode: $c) { name } }`, { c: code });
     expect(codeOf(res)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'creditCode', reason });
   });
 
   test('entities are listed by kind and division, with a count', async () => {
-    const res = await hub.query(`{ legalEntities(filter: { kind: individual_business, divisionCode: "431100" }, first: 3) {
+    const res = await ask(`{ legalEntities(filter: { kind: individual_business, divisionCode: "431100" }, first: 3) {
       totalCount edges { node { kind shareholders { share } } } } }`);
     expect(res.data.legalEntities.totalCount).toBeGreaterThan(3);
     for (const { node } of res.data.legalEntities.edges) expect(node).toEqual({ kind: 'individual_business', shareholders: [{ share: 100 }] });
@@ -186,7 +202,7 @@ describe('legal entities', () => {
 describe('property', () => {
   test('a unit answers with owners, encumbrances and division, and the owners link back', async () => {
     const { unit } = await one<{ unit: string }>(`select unit_number as unit from encumbrance where kind = 'mortgage' limit 1`);
-    const res = await hub.query(
+    const res = await ask(
       `query ($u: String!) { property(unitNumber: $u) { unitNumber kind usage floorArea division { level }
          owners { share certificateNumber owner { ... on Person { idNumber properties { unitNumber } } } }
          encumbrances { kind holder certificateNumber startsOn } } }`,
@@ -203,11 +219,11 @@ describe('property', () => {
   test('propertiesOf answers for a person or an entity, and wants exactly one of them', async () => {
     const { id, n } = await one<{ id: string; n: number }>(
       `select owner_id_number as id, count(*)::int as n from property_ownership where owner_id_number is not null group by 1 order by 2 desc limit 1`);
-    const res = await hub.query(`query ($id: String) { propertiesOf(idNumber: $id) { unitNumber } }`, { id });
+    const res = await ask(`query ($id: String) { propertiesOf(idNumber: $id) { unitNumber } }`, { id });
     expect(res.data.propertiesOf).toHaveLength(n);
-    const neither = await hub.query(`{ propertiesOf { unitNumber } }`);
+    const neither = await ask(`{ propertiesOf { unitNumber } }`);
     expect(codeOf(neither)).toMatchObject({ code: 'BAD_USER_INPUT' });
-    const badUnit = await hub.query(`{ property(unitNumber: "431103004002GA00015W00000000") { kind } }`);
+    const badUnit = await ask(`{ property(unitNumber: "431103004002GA00015W00000000") { kind } }`);
     expect(codeOf(badUnit)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'unitNumber' });
   });
 });
@@ -221,7 +237,7 @@ test('50 persons with households, members, divisions and properties take the sam
   const run = async (first: number) => {
     let data: any;
     const statements = await countStatements(async () => {
-      const res = await hub.query(query, { first });
+      const res = await ask(query, { first });
       expect(res.errors).toBeUndefined();
       data = res.data;
     });

@@ -44,20 +44,21 @@ test('codes no longer in use are kept with their end date, and statistical zones
 
 describe('GraphQL', () => {
   let hub: TestHub;
+  const statistics = () => hub.as('statistics', { purpose: 'statistical-analysis', caseNumber: 'TJ-2026-001' });
   beforeAll(async () => {
     hub = await startTestHub();
   });
   afterAll(() => hub?.close());
 
   test('a division answers with its parent and children', async () => {
-    const res = await hub.query(`{ division(code: "431103") { name level parent { name } children { code name } } }`);
+    const res = await statistics().query(`{ division(code: "431103") { name level parent { name } children { code name } } }`);
     expect(res.data.division).toMatchObject({ name: '冷水滩区', level: 'county', parent: { name: '永州市' } });
     expect(res.data.division.children).toHaveLength(18);
     expect(res.data.division.children[0]).toEqual({ code: '431103001', name: '梅湾街道' });
   });
 
   test('a malformed code is BAD_USER_INPUT naming the argument', async () => {
-    const res = await hub.query(`{ division(code: "4311") { name } }`);
+    const res = await statistics().query(`{ division(code: "4311") { name } }`);
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
   });
 });

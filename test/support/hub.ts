@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { loadDevIssuer, type Role } from '../../src/access/index.js';
 import { readConfig, type Config } from '../../src/config.js';
 import { connectDatabase, createDatabaseIfMissing, type Database } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
@@ -41,28 +42,63 @@ export interface TestHub {
   url: string;
   db: Database;
   config: Config;
-  /** POSTs a GraphQL document over real HTTP. */
+  /** POSTs a GraphQL document over real HTTP, with only the headers given. */
   query<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** A department system with a development-issuer token (roles default to `consumer`), stating a purpose if given. */
+  as(department: string, options?: CallerOptions): Caller;
   close(): Promise<void>;
+}
+
+export interface CallerOptions {
+  roles?: Role[];
+  /** System id, the token's `sub`. (Default: `<department>-system`) */
+  system?: string;
+  /** Purpose code sent as `X-Purpose`; with no `caseNumber`, `TEST-0001` is sent as `X-Case-Number`. */
+  purpose?: string;
+  caseNumber?: string;
+}
+
+export interface Caller {
+  /** The headers this caller sends: `authorization`, and the purpose headers when it states one. */
+  headers(): Promise<Record<string, string>>;
+  query<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
 }
 
 /** A hub serving over real HTTP on a free port, on a database of its own. */
 export async function startTestHub(env: Record<string, string> = {}): Promise<TestHub> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-hub-'));
-  const config = readConfig({ DATABASE_URL: database.url, HUITONG_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const config = readConfig({
+    DATABASE_URL: database.url,
+    HUITONG_DATA_DIR: dataDir,
+    HUITONG_DEV_ISSUER: 'true',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   const server = await serveHub({ ...config, port: 0 }, createLogger(config.logLevel), database.db);
+  const issuer = config.devIssuer ? await loadDevIssuer(dataDir) : null;
+  const query: TestHub['query'] = async (query, variables, headers = {}) => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, ...((await res.json()) as object) };
+  };
   return {
     url: server.url,
     db: database.db,
     config,
-    async query(query, variables, headers = {}) {
-      const res = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, ...((await res.json()) as object) };
+    query,
+    as(department, { roles = ['consumer' as Role], system, purpose, caseNumber } = {}) {
+      if (!issuer) throw new Error('hub.as needs the development issuer (HUITONG_DEV_ISSUER=true)');
+      let token: Promise<string> | null = null;
+      const headers = async () => {
+        token ??= issuer.sign({ department, roles, system }, config.jwtAudience);
+        const stated: Record<string, string> = purpose ? { 'x-purpose': purpose, 'x-case-number': caseNumber ?? 'TEST-0001' } : {};
+        return { authorization: `Bearer ${await token}`, ...stated };
+      };
+      return { headers, query: async (doc, variables, extra = {}) => query(doc, variables, { ...(await headers()), ...extra }) };
     },
     async close() {
       await server.close();

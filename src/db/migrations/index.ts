@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000001Foundation } from './Migration20261124000001Foundation.js';
 import { Migration20261124000002Divisions } from './Migration20261124000002Divisions.js';
 import { Migration20261124001000BaseLibraries } from './Migration20261124001000BaseLibraries.js';
+import { Migration20261124003001SystemKeys } from './Migration20261124003001SystemKeys.js';
 
 /**
  * Every migration, oldest first. Listed by hand rather than found by a file glob, so the same
@@ -11,4 +12,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261124000001Foundation', class: Migration20261124000001Foundation },
   { name: 'Migration20261124000002Divisions', class: Migration20261124000002Divisions },
   { name: 'Migration20261124001000BaseLibraries', class: Migration20261124001000BaseLibraries },
+  { name: 'Migration20261124003001SystemKeys', class: Migration20261124003001SystemKeys },
 ];

@@ -1,0 +1,52 @@
+import type pg from 'pg';
+import { loadDevIssuer } from './dev-issuer.js';
+import { SystemKeys } from './keys.js';
+import { readStatedPurpose } from './purpose.js';
+import { Registers } from './registers.js';
+import { AccessSession } from './session.js';
+import { TokenRefused, TokenVerifier } from './tokens.js';
+
+/** What the hub needs, built once at start-up, to tell who asks and why. */
+export interface Identity {
+  tokens: TokenVerifier;
+  registers: Registers;
+  systemKeys: SystemKeys;
+}
+
+export interface IdentityOptions {
+  dataDir: string;
+  devIssuer: boolean;
+  jwtAudience: string;
+  trustedIssuers: Record<string, string>;
+}
+
+export async function createIdentity(options: IdentityOptions, pool: pg.Pool): Promise<Identity> {
+  const registers = new Registers(pool);
+  const systemKeys = new SystemKeys(pool);
+  await Promise.all([registers.load(), systemKeys.load()]);
+  const tokens = new TokenVerifier({
+    audience: options.jwtAudience,
+    devIssuer: options.devIssuer ? await loadDevIssuer(options.dataDir) : null,
+    jwksIssuers: options.trustedIssuers,
+    systemKeys,
+    registers,
+  });
+  return { tokens, registers, systemKeys };
+}
+
+/** Longest bearer token read; a longer one is refused before any parsing. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * The request's access session: the principal from its bearer token and the purpose it states.
+ * Throws `TokenRefused` or `PurposeRefused`; the server turns them into GraphQL errors.
+ */
+export async function openAccessSession(headers: Headers, identity: Identity): Promise<AccessSession> {
+  const authorization = headers.get('authorization');
+  if (!authorization) throw new TokenRefused('missing-token');
+  const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
+  if (!match || match[1].length > MAX_TOKEN_LENGTH) throw new TokenRefused('malformed');
+  const principal = await identity.tokens.verify(match[1]);
+  const purpose = await readStatedPurpose(headers, identity.registers);
+  return new AccessSession(principal, purpose);
+}

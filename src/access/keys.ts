@@ -1,0 +1,79 @@
+import { createLocalJWKSet, createRemoteJWKSet, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
+import type pg from 'pg';
+import { ACCEPTED_ALGORITHMS, type AcceptedAlgorithm } from './algorithms.js';
+
+/** A public key registered for one department system (`huitong key register`). */
+export interface SystemKey {
+  kid: string;
+  department: string;
+  system: string;
+  alg: AcceptedAlgorithm;
+  publicJwk: JWK;
+}
+
+/** Thrown when a token names a `kid` that no trusted source knows. */
+export class UnknownKeyError extends Error {}
+
+/**
+ * Keys registered per department system, in the `system_key` table. Held in memory; a token
+ * naming an unknown `kid` reloads the table (at most once a second), so a new key works at once.
+ */
+export class SystemKeys {
+  private keys = new Map<string, { key: SystemKey; crypto: CryptoKey | Uint8Array }>();
+  private loadedAt = 0;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async load(): Promise<void> {
+    const { rows } = await this.pool.query<SystemKey>(
+      `select kid, department, system, alg, public_jwk as "publicJwk" from system_key where revoked_at is null`,
+    );
+    const keys = new Map<string, { key: SystemKey; crypto: CryptoKey | Uint8Array }>();
+    for (const key of rows) keys.set(key.kid, { key, crypto: await importJWK(key.publicJwk, key.alg) });
+    this.keys = keys;
+    this.loadedAt = Date.now();
+  }
+
+  async find(kid: string): Promise<{ key: SystemKey; crypto: CryptoKey | Uint8Array }> {
+    let found = this.keys.get(kid);
+    if (!found && Date.now() - this.loadedAt > 1_000) {
+      await this.load();
+      found = this.keys.get(kid);
+    }
+    if (!found) throw new UnknownKeyError(kid);
+    return found;
+  }
+}
+
+/** Registers a department system's public key; the JWK must be public (no private members). */
+export async function registerSystemKey(pool: pg.Pool, key: SystemKey): Promise<void> {
+  if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(key.alg)) {
+    throw new Error(`alg ${key.alg}: not one of ${ACCEPTED_ALGORITHMS.join(', ')}`);
+  }
+  if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in key.publicJwk)) {
+    throw new Error('the JWK holds private or symmetric key material; register the public key only');
+  }
+  await importJWK(key.publicJwk, key.alg); // refuses a key that does not fit the algorithm
+  const { kid: _kid, d: _d, ...publicJwk } = key.publicJwk;
+  try {
+    await pool.query(
+      `insert into system_key (kid, department, system, alg, public_jwk) values ($1, $2, $3, $4, $5)`,
+      [key.kid, key.department, key.system, key.alg, publicJwk],
+    );
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === '23503') throw new Error(`department ${key.department} is not registered`);
+    if (code === '23505') throw new Error(`a key with kid ${key.kid} is already registered`);
+    if (code === '23514') throw new Error(`system ${key.system} or kid ${key.kid} is malformed`);
+    throw err;
+  }
+}
+
+/** A trusted issuer's key set: fetched from its JWKS URL, cached, and refetched on an unknown `kid` (jose's own cache). */
+export function remoteKeySet(url: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+}
+
+export function localKeySet(keys: JWK[]): JWTVerifyGetKey {
+  return createLocalJWKSet({ keys });
+}

@@ -1,0 +1,102 @@
+import {
+  getNamedType,
+  isAbstractType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import { getDirective } from '@graphql-tools/utils';
+import type { Registers } from './registers.js';
+import type { StatedPurpose } from './session.js';
+
+/** Why a stated purpose was refused. */
+export type PurposeProblem = 'missing-purpose' | 'missing-case-number' | 'unknown-purpose' | 'malformed-case-number';
+
+export class PurposeRefused extends Error {
+  constructor(readonly reason: PurposeProblem) {
+    super(`purpose refused: ${reason}`);
+  }
+}
+
+/** 1 to 64 printable ASCII characters, not starting or ending with a space (HTTP headers are not UTF-8). */
+const CASE_NUMBER = /^[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?$/;
+
+/**
+ * The purpose a request states in `X-Purpose` and `X-Case-Number`: null when it states none,
+ * refused when it states one that is unregistered or incomplete (a caller is told at once, even
+ * if this operation would not have needed it).
+ */
+export async function readStatedPurpose(headers: Headers, registers: Registers): Promise<StatedPurpose | null> {
+  const code = headers.get('x-purpose')?.trim();
+  const caseNumber = headers.get('x-case-number')?.trim();
+  if (!code && !caseNumber) return null;
+  if (!code) throw new PurposeRefused('missing-purpose');
+  if (!caseNumber) throw new PurposeRefused('missing-case-number');
+  if (!CASE_NUMBER.test(caseNumber)) throw new PurposeRefused('malformed-case-number');
+  if (code.length > 64 || !(await registers.isPurpose(code))) throw new PurposeRefused('unknown-purpose');
+  return Object.freeze({ code, caseNumber });
+}
+
+/**
+ * Whether executing the operation could read a value of a `@resource` type: decided from the
+ * document and the schema alone, before anything runs, following fragments and abstract types.
+ */
+export function readsResource(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
+  const resourceTypes = resourceTypesOf(schema);
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  if (!operation) return false;
+  const root = schema.getRootType(operation.operation);
+  if (!root) return false;
+  const seen = new Set<string>();
+
+  const visit = (set: SelectionSetNode, parent: GraphQLCompositeType): boolean =>
+    set.selections.some((selection) => {
+      switch (selection.kind) {
+        case Kind.FIELD: {
+          if (!isObjectType(parent) && !isInterfaceType(parent)) return false;
+          const field = parent.getFields()[selection.name.value];
+          if (!field) return false;
+          const type = getNamedType(field.type);
+          if (resourceTypes.has(type.name)) return true;
+          return !!selection.selectionSet && visit(selection.selectionSet, type as GraphQLCompositeType);
+        }
+        case Kind.INLINE_FRAGMENT: {
+          const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+          return !!type && visit(selection.selectionSet, type as GraphQLCompositeType);
+        }
+        case Kind.FRAGMENT_SPREAD: {
+          const fragment = fragments.get(selection.name.value);
+          if (!fragment || seen.has(fragment.name.value)) return false;
+          seen.add(fragment.name.value);
+          const type = schema.getType(fragment.typeCondition.name.value);
+          return !!type && visit(fragment.selectionSet, type as GraphQLCompositeType);
+        }
+      }
+    });
+
+  return visit(operation.selectionSet, root);
+}
+
+const resourceTypesBySchema = new WeakMap<GraphQLSchema, Set<string>>();
+
+/** Names of the `@resource` types, and of the interfaces and unions that may resolve to one. */
+function resourceTypesOf(schema: GraphQLSchema): Set<string> {
+  let names = resourceTypesBySchema.get(schema);
+  if (names) return names;
+  names = new Set();
+  const types = Object.values(schema.getTypeMap());
+  for (const type of types) if (isObjectType(type) && getDirective(schema, type, 'resource')?.length) names.add(type.name);
+  for (const type of types) {
+    if (isAbstractType(type) && schema.getPossibleTypes(type).some((t) => names!.has(t.name))) names.add(type.name);
+  }
+  resourceTypesBySchema.set(schema, names);
+  return names;
+}
