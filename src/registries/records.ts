@@ -162,3 +162,19 @@ export async function divisionPrefix(pool: pg.Pool, code: string | null | undefi
   if (!rows.length) throw badUserInput(argument, 'unknown division');
   return rows[0].level === 'province' ? code.slice(0, 2) : rows[0].level === 'prefecture' ? code.slice(0, 4) : code;
 }
+
+/**
+ * A fuzzy name condition that the trigram index (pg_trgm, GIN) can serve, and the order it
+ * implies. Trigram similarity for two characters or more, and from three a substring match too
+ * (a shorter LIKE pattern has no trigram to look up); a single character matches as a prefix
+ * (a surname). `param` adds a query parameter and returns its placeholder.
+ */
+export function nameMatch(name: string, param: (value: unknown) => string, key: string): { condition: string; order: string } {
+  const chars = [...name].length;
+  if (chars === 1) return { condition: `name like ${param(`${escapeLike(name)}%`)}`, order: key };
+  const similar = param(name);
+  const condition = chars >= 3 ? `(name % ${similar} or name like ${param(`%${escapeLike(name)}%`)})` : `name % ${similar}`;
+  return { condition, order: `similarity(name, ${similar}) desc, ${key}` };
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, '\\$&');

@@ -121,6 +121,9 @@ describe('population', () => {
     const { name } = await one<{ name: string }>(`select name from person where length(name) = 3 and valid_to is null limit 1`);
     const byName = await ask(`query ($n: String) { persons(filter: { name: $n }, first: 5) { totalCount edges { node { name } } } }`, { n: name });
     expect(byName.data.persons.edges[0].node.name).toBe(name);
+    const bySurname = await ask(`query ($n: String) { persons(filter: { name: $n }, first: 5) { edges { node { name } } } }`, { n: name[0] });
+    expect(bySurname.data.persons.edges.length).toBeGreaterThan(0);
+    for (const { node } of bySurname.data.persons.edges) expect(node.name[0]).toBe(name[0]);
 
     const { county, n } = await one<{ county: string; n: number }>(
       `select substr(residence_division, 1, 6) as county, count(*)::int as n from person where valid_to is null group by 1 order by 2 desc limit 1`);

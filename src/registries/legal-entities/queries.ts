@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, nameMatch, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the legal-entity library. */
 
@@ -90,25 +90,25 @@ export async function economicFactsOf(pool: pg.Pool, codes: string[], asOf: AsOf
   return stamp(rows, asOf);
 }
 
-function where(filter: LegalEntityFilter): { sql: string; params: unknown[] } {
+function where(filter: LegalEntityFilter): { sql: string; params: unknown[]; order: string } {
   const conditions = ['valid_to is null'];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
+  let order = 'credit_code';
   if (filter.name) {
-    const name = param(filter.name);
-    const contains = param(`%${filter.name.replace(/[\\%_]/g, '\\$&')}%`);
-    conditions.push(`(name % ${name} or name like ${contains})`);
+    const match = nameMatch(filter.name, param, 'credit_code');
+    conditions.push(match.condition);
+    order = match.order;
   }
   if (filter.divisionPrefix) conditions.push(`division_code like ${param(`${filter.divisionPrefix}%`)}`);
   if (filter.kind) conditions.push(`kind = ${param(filter.kind)}`);
   if (filter.status) conditions.push(`status = ${param(filter.status)}`);
   if (filter.industryCode) conditions.push(`industry_code like ${param(`${filter.industryCode}%`)}`);
-  return { sql: conditions.join(' and '), params };
+  return { sql: conditions.join(' and '), params, order };
 }
 
 export async function searchEntities(pool: pg.Pool, filter: LegalEntityFilter, limit: number, offset: number): Promise<LegalEntityRow[]> {
-  const { sql, params } = where(filter);
-  const order = filter.name ? `similarity(name, $1) desc, credit_code` : 'credit_code';
+  const { sql, params, order } = where(filter);
   const { rows } = await pool.query<LegalEntityRow>(
     `select ${ENTITY} from legal_entity where ${sql} order by ${order} limit ${limit + 1} offset ${offset}`,
     params,

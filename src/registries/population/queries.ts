@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, nameMatch, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the population library. */
 
@@ -72,26 +72,26 @@ export async function householdsByNumber(pool: pg.Pool, numbers: string[], asOf:
   return new Map(stamp(rows, asOf).map((r) => [r.number, r]));
 }
 
-function where(filter: PersonFilter): { sql: string; params: unknown[] } {
+function where(filter: PersonFilter): { sql: string; params: unknown[]; order: string } {
   const conditions = ['valid_to is null'];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
+  let order = 'id_number';
   if (filter.name) {
-    const name = param(filter.name);
-    const contains = param(`%${filter.name.replace(/[\\%_]/g, '\\$&')}%`);
-    conditions.push(`(name % ${name} or name like ${contains})`);
+    const match = nameMatch(filter.name, param, 'id_number');
+    conditions.push(match.condition);
+    order = match.order;
   }
   if (filter.divisionPrefix) conditions.push(`residence_division like ${param(`${filter.divisionPrefix}%`)}`);
   if (filter.bornFrom) conditions.push(`birth_date >= ${param(filter.bornFrom)}`);
   if (filter.bornTo) conditions.push(`birth_date <= ${param(filter.bornTo)}`);
   if (filter.status) conditions.push(`status = ${param(filter.status)}`);
-  return { sql: conditions.join(' and '), params };
+  return { sql: conditions.join(' and '), params, order };
 }
 
 /** One page of current persons matching the filter: best name matches first, then by ID number. */
 export async function searchPersons(pool: pg.Pool, filter: PersonFilter, limit: number, offset: number): Promise<PersonRow[]> {
-  const { sql, params } = where(filter);
-  const order = filter.name ? `similarity(name, $1) desc, id_number` : 'id_number';
+  const { sql, params, order } = where(filter);
   const { rows } = await pool.query<PersonRow>(
     `select ${PERSON} from person where ${sql} order by ${order} limit ${limit + 1} offset ${offset}`,
     params,
