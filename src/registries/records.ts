@@ -57,6 +57,12 @@ export function validAt(asOf: AsOf, param: number, alias = ''): string {
     : `${a}valid_from <= $${param}::timestamptz and (${a}valid_to is null or ${a}valid_to > $${param}::timestamptz)`;
 }
 
+/** Marks rows with the moment they were read at, for their cross-links. */
+export function readAt<R extends { asOf: AsOf }>(rows: R[], asOf: AsOf): R[] {
+  for (const r of rows) r.asOf = asOf;
+  return rows;
+}
+
 /** Query parameters to go with `validAt`: the moment, when there is one. */
 export const asOfParams = (asOf: AsOf): string[] => (asOf === null ? [] : [asOf]);
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, nameMatch, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the legal-entity library. */
 
@@ -52,18 +52,13 @@ const SHAREHOLDING = `credit_code as "creditCode", holder_id_number as "holderId
 const FACTS = `credit_code as "creditCode", year, tax_paid as "taxPaid", revenue_band as "revenueBand", employees,
   insured_employees as "insuredEmployees", ${VERSION_COLUMNS}`;
 
-const stamp = <R extends { asOf: AsOf }>(rows: R[], asOf: AsOf) => {
-  for (const r of rows) r.asOf = asOf;
-  return rows;
-};
-
 export async function entitiesByCreditCode(pool: pg.Pool, codes: string[], asOf: AsOf): Promise<Map<string, LegalEntityRow>> {
   const { rows } = await pool.query<LegalEntityRow>({
     name: `legal-entities.by-code.${asOf ? 'at' : 'now'}`,
     text: `select ${ENTITY} from legal_entity where credit_code = any($1) and ${validAt(asOf, 2)}`,
     values: [codes, ...asOfParams(asOf)],
   });
-  return new Map(stamp(rows, asOf).map((r) => [r.creditCode, r]));
+  return new Map(readAt(rows, asOf).map((r) => [r.creditCode, r]));
 }
 
 export async function entitiesRepresentedBy(pool: pg.Pool, ids: string[], asOf: AsOf): Promise<LegalEntityRow[]> {
@@ -71,7 +66,7 @@ export async function entitiesRepresentedBy(pool: pg.Pool, ids: string[], asOf: 
     `select ${ENTITY} from legal_entity where representative_id_number = any($1) and ${validAt(asOf, 2)} order by credit_code`,
     [ids, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
 
 export async function shareholdingsOf(pool: pg.Pool, codes: string[], asOf: AsOf): Promise<ShareholdingRow[]> {
@@ -79,7 +74,7 @@ export async function shareholdingsOf(pool: pg.Pool, codes: string[], asOf: AsOf
     `select ${SHAREHOLDING} from shareholding where credit_code = any($1) and ${validAt(asOf, 2)} order by credit_code, share desc`,
     [codes, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
 
 export async function economicFactsOf(pool: pg.Pool, codes: string[], asOf: AsOf): Promise<EconomicFactsRow[]> {
@@ -87,7 +82,7 @@ export async function economicFactsOf(pool: pg.Pool, codes: string[], asOf: AsOf
     `select ${FACTS} from economic_facts where credit_code = any($1) and ${validAt(asOf, 2)} order by credit_code, year desc`,
     [codes, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
 
 function where(filter: LegalEntityFilter): { sql: string; params: unknown[]; order: string } {
@@ -113,7 +108,7 @@ export async function searchEntities(pool: pg.Pool, filter: LegalEntityFilter, l
     `select ${ENTITY} from legal_entity where ${sql} order by ${order} limit ${limit + 1} offset ${offset}`,
     params,
   );
-  return stamp(rows, null);
+  return readAt(rows, null);
 }
 
 export async function countEntities(pool: pg.Pool, filter: LegalEntityFilter): Promise<number> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, nameMatch, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the population library. */
 
@@ -39,11 +39,6 @@ const PERSON = `id_number as "idNumber", name, former_names as "formerNames", ge
 
 const HOUSEHOLD = `number, head_id_number as "headIdNumber", address, division_code as "divisionCode", ${VERSION_COLUMNS}`;
 
-const stamp = <R extends { asOf: AsOf }>(rows: R[], asOf: AsOf) => {
-  for (const r of rows) r.asOf = asOf;
-  return rows;
-};
-
 /** Persons by ID number, as they stood at `asOf`: one prepared statement for the whole batch. */
 export async function personsByIdNumber(pool: pg.Pool, ids: string[], asOf: AsOf): Promise<Map<string, PersonRow>> {
   const { rows } = await pool.query<PersonRow>({
@@ -51,7 +46,7 @@ export async function personsByIdNumber(pool: pg.Pool, ids: string[], asOf: AsOf
     text: `select ${PERSON} from person where id_number = any($1) and ${validAt(asOf, 2)}`,
     values: [ids, ...asOfParams(asOf)],
   });
-  return new Map(stamp(rows, asOf).map((r) => [r.idNumber, r]));
+  return new Map(readAt(rows, asOf).map((r) => [r.idNumber, r]));
 }
 
 /** Members of households, the head first, then by birth. */
@@ -61,7 +56,7 @@ export async function membersOfHouseholds(pool: pg.Pool, numbers: string[], asOf
      order by household_number, relation_to_head = 'head' desc, birth_date, id_number`,
     [numbers, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
 
 export async function householdsByNumber(pool: pg.Pool, numbers: string[], asOf: AsOf): Promise<Map<string, HouseholdRow>> {
@@ -69,7 +64,7 @@ export async function householdsByNumber(pool: pg.Pool, numbers: string[], asOf:
     `select ${HOUSEHOLD} from household where number = any($1) and ${validAt(asOf, 2)}`,
     [numbers, ...asOfParams(asOf)],
   );
-  return new Map(stamp(rows, asOf).map((r) => [r.number, r]));
+  return new Map(readAt(rows, asOf).map((r) => [r.number, r]));
 }
 
 function where(filter: PersonFilter): { sql: string; params: unknown[]; order: string } {
@@ -96,7 +91,7 @@ export async function searchPersons(pool: pg.Pool, filter: PersonFilter, limit: 
     `select ${PERSON} from person where ${sql} order by ${order} limit ${limit + 1} offset ${offset}`,
     params,
   );
-  return stamp(rows, null);
+  return readAt(rows, null);
 }
 
 export async function countPersons(pool: pg.Pool, filter: PersonFilter): Promise<number> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, versionColumns, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, readAt, versionColumns, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the property library. */
 
@@ -41,18 +41,13 @@ const OWNERSHIP = `unit_number as "unitNumber", owner_id_number as "ownerIdNumbe
 const ENCUMBRANCE = `unit_number as "unitNumber", kind, holder, certificate_number as "certificateNumber", starts_on as "startsOn",
   ends_on as "endsOn", ${VERSION_COLUMNS}`;
 
-const stamp = <R extends { asOf: AsOf }>(rows: R[], asOf: AsOf) => {
-  for (const r of rows) r.asOf = asOf;
-  return rows;
-};
-
 export async function unitsByNumber(pool: pg.Pool, numbers: string[], asOf: AsOf): Promise<Map<string, PropertyUnitRow>> {
   const { rows } = await pool.query<PropertyUnitRow>({
     name: `property.units-by-number.${asOf ? 'at' : 'now'}`,
     text: `select ${UNIT} from property_unit where unit_number = any($1) and ${validAt(asOf, 2)}`,
     values: [numbers, ...asOfParams(asOf)],
   });
-  return new Map(stamp(rows, asOf).map((r) => [r.unitNumber, r]));
+  return new Map(readAt(rows, asOf).map((r) => [r.unitNumber, r]));
 }
 
 export async function ownershipsOfUnits(pool: pg.Pool, numbers: string[], asOf: AsOf): Promise<OwnershipRow[]> {
@@ -60,7 +55,7 @@ export async function ownershipsOfUnits(pool: pg.Pool, numbers: string[], asOf: 
     `select ${OWNERSHIP} from property_ownership where unit_number = any($1) and ${validAt(asOf, 2)} order by unit_number, share desc`,
     [numbers, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
 
 /** Units owned by persons (`owner_id_number`) or entities (`owner_credit_code`), in one round trip. */
@@ -76,7 +71,7 @@ export async function unitsOwnedBy(
      where o.${owner} = any($1) and ${validAt(asOf, 2, 'o')} order by o.${owner}, u.unit_number`,
     [keys, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
 
 export async function encumbrancesOfUnits(pool: pg.Pool, numbers: string[], asOf: AsOf): Promise<EncumbranceRow[]> {
@@ -84,5 +79,5 @@ export async function encumbrancesOfUnits(pool: pg.Pool, numbers: string[], asOf
     `select ${ENCUMBRANCE} from encumbrance where unit_number = any($1) and ${validAt(asOf, 2)} order by unit_number, starts_on`,
     [numbers, ...asOfParams(asOf)],
   );
-  return stamp(rows, asOf);
+  return readAt(rows, asOf);
 }
