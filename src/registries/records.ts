@@ -57,6 +57,17 @@ export function validAt(asOf: AsOf, param: number, alias = ''): string {
     : `${a}valid_from <= $${param}::timestamptz and (${a}valid_to is null or ${a}valid_to > $${param}::timestamptz)`;
 }
 
+/**
+ * The key condition of a by-key look-up on `$1`: `column = $1` for a single key, which binds and
+ * plans markedly cheaper than an array (the common case: one record per request), and
+ * `column = any($1)` for a batch. `form` names the prepared statement's variant.
+ */
+export function keyed(column: string, keys: readonly string[]): { condition: string; value: string | readonly string[]; form: string } {
+  return keys.length === 1
+    ? { condition: `${column} = $1`, value: keys[0], form: 'one' }
+    : { condition: `${column} = any($1)`, value: keys, form: 'many' };
+}
+
 /** Marks rows with the moment they were read at, for their cross-links. */
 export function readAt<R extends { asOf: AsOf }>(rows: R[], asOf: AsOf): R[] {
   for (const r of rows) r.asOf = asOf;

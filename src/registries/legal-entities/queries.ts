@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, keyed, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the legal-entity library. */
 
@@ -53,10 +53,11 @@ const FACTS = `credit_code as "creditCode", year, tax_paid as "taxPaid", revenue
   insured_employees as "insuredEmployees", ${VERSION_COLUMNS}`;
 
 export async function entitiesByCreditCode(pool: pg.Pool, codes: string[], asOf: AsOf): Promise<Map<string, LegalEntityRow>> {
+  const key = keyed('credit_code', codes);
   const { rows } = await pool.query<LegalEntityRow>({
-    name: `legal-entities.by-code.${asOf ? 'at' : 'now'}`,
-    text: `select ${ENTITY} from legal_entity where credit_code = any($1) and ${validAt(asOf, 2)}`,
-    values: [codes, ...asOfParams(asOf)],
+    name: `legal-entities.by-code.${key.form}.${asOf ? 'at' : 'now'}`,
+    text: `select ${ENTITY} from legal_entity where ${key.condition} and ${validAt(asOf, 2)}`,
+    values: [key.value, ...asOfParams(asOf)],
   });
   return new Map(readAt(rows, asOf).map((r) => [r.creditCode, r]));
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, keyed, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the population library. */
 
@@ -41,10 +41,11 @@ const HOUSEHOLD = `number, head_id_number as "headIdNumber", address, division_c
 
 /** Persons by ID number, as they stood at `asOf`: one prepared statement for the whole batch. */
 export async function personsByIdNumber(pool: pg.Pool, ids: string[], asOf: AsOf): Promise<Map<string, PersonRow>> {
+  const key = keyed('id_number', ids);
   const { rows } = await pool.query<PersonRow>({
-    name: `population.persons-by-id.${asOf ? 'at' : 'now'}`,
-    text: `select ${PERSON} from person where id_number = any($1) and ${validAt(asOf, 2)}`,
-    values: [ids, ...asOfParams(asOf)],
+    name: `population.persons-by-id.${key.form}.${asOf ? 'at' : 'now'}`,
+    text: `select ${PERSON} from person where ${key.condition} and ${validAt(asOf, 2)}`,
+    values: [key.value, ...asOfParams(asOf)],
   });
   return new Map(readAt(rows, asOf).map((r) => [r.idNumber, r]));
 }

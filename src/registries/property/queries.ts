@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VERSION_COLUMNS, asOfParams, readAt, versionColumns, validAt, type AsOf, type Versioned } from '../records.js';
+import { VERSION_COLUMNS, asOfParams, keyed, readAt, versionColumns, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the property library. */
 
@@ -42,10 +42,11 @@ const ENCUMBRANCE = `unit_number as "unitNumber", kind, holder, certificate_numb
   ends_on as "endsOn", ${VERSION_COLUMNS}`;
 
 export async function unitsByNumber(pool: pg.Pool, numbers: string[], asOf: AsOf): Promise<Map<string, PropertyUnitRow>> {
+  const key = keyed('unit_number', numbers);
   const { rows } = await pool.query<PropertyUnitRow>({
-    name: `property.units-by-number.${asOf ? 'at' : 'now'}`,
-    text: `select ${UNIT} from property_unit where unit_number = any($1) and ${validAt(asOf, 2)}`,
-    values: [numbers, ...asOfParams(asOf)],
+    name: `property.units-by-number.${key.form}.${asOf ? 'at' : 'now'}`,
+    text: `select ${UNIT} from property_unit where ${key.condition} and ${validAt(asOf, 2)}`,
+    values: [key.value, ...asOfParams(asOf)],
   });
   return new Map(readAt(rows, asOf).map((r) => [r.unitNumber, r]));
 }
