@@ -6,7 +6,7 @@
  *   4. `personsByIdNumbers` with 50 IDs per request on the full hub, in persons/s.
  * Targets: full ≥ 0.8 × minimal requests/s; batched persons/s ≥ 0.4 × bare pg persons/s.
  *
- *   npm run bench                           # 100,000 persons, 10 s per load, 2 alternating rounds
+ *   npm run bench                           # 100,000 persons, 4 alternating rounds of 5 s per load
  *   BENCH_PERSONS=20000 BENCH_SECONDS=5 BENCH_ROUNDS=1 npm run bench
  */
 import { createServer, type Server } from 'node:http';
@@ -20,9 +20,9 @@ import { seedCity } from '../src/simulate/index.js';
 import { benchDatabase, fmt, load, logger, type LoadResult } from './support.js';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const FIELDS = 'idNumber name gender birthDate ethnicity address maritalStatus status';
 /** The look-up every variant runs: the current version of one person, by the partial unique index. */
 const LOOKUP = `select id_number as "idNumber", name, gender, birth_date as "birthDate", ethnicity, address,
