@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
+import { auditCommand } from './audit/command.js';
 import { syncRegisters } from './catalog/index.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, startHub } from './main.js';
 import { loadReferenceData } from './registries/index.js';
-import { loadDemo, markDemoLoaded, seedCity } from './simulate/index.js';
+import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 
 interface Command {
   summary: string;
@@ -55,11 +56,16 @@ const commands: Record<string, Command> = {
   },
   seed: {
     summary: 'register departments and purposes, and load the demo data (or a synthetic city of --persons) into an empty hub',
-    usage: 'huitong seed [--persons N] [--seed S] [--replace]',
+    usage: 'huitong seed [--scale N] [--persons N] [--seed S] [--replace]',
     async run(args, config, logger) {
-      const { values } = parseArgs({ args, options: { persons: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } } });
+      const { values } = parseArgs({
+        args,
+        options: { scale: { type: 'string', default: '0' }, persons: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
+      });
+      const scale = Number(values.scale);
       const persons = values.persons === undefined ? undefined : Number(values.persons);
       const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (!(scale >= 0)) throw new UsageError('--scale N: a number, e.g. 5 for about 550,000 standard addresses');
       if (persons !== undefined && !(Number.isInteger(persons) && persons > 0)) throw new UsageError(`--persons ${values.persons}: a positive whole number`);
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
       const opened = await openDatabase(config, logger);
@@ -67,6 +73,7 @@ const commands: Record<string, Command> = {
         const registered = await syncRegisters(opened.db.pool);
         await loadReferenceData(opened.db.pool);
         process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
+        if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         if (persons === undefined && seed === undefined && !values.replace) {
           const loaded = await loadDemo(opened.db, logger);
           process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
@@ -113,6 +120,7 @@ const commands: Record<string, Command> = {
     },
   },
   key: keyCommand,
+  audit: auditCommand,
 };
 
 class UsageError extends Error {}

@@ -29,6 +29,14 @@ export interface Config {
    * Systems with a key registered by `huitong key register` need no entry here. (Default: none)
    */
   trustedIssuers: Record<string, string>;
+  /** Requests a minute each department system may make (per hub instance). (Default: 6000) */
+  rateLimitPerMinute: number;
+  /** Largest request body in bytes; a POST without a Content-Length is refused. (Default: 102400) */
+  maxBodyBytes: number;
+  /** A manifest of persisted operations (JSON: id to document); when set, only those run. (Default: none) */
+  persistedOperations: string | null;
+  /** The audit chain's head is signed (a checkpoint) each time it passes a multiple of this many entries. (Default: 1000) */
+  auditCheckpointEvery: number;
   /** pino log level. (Default: info; silent in tests) */
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
@@ -53,12 +61,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
     trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, problems),
+    rateLimitPerMinute: int(env.HUITONG_RATE_LIMIT_PER_MINUTE ?? '6000', 'HUITONG_RATE_LIMIT_PER_MINUTE', problems),
+    maxBodyBytes: int(env.HUITONG_MAX_BODY_BYTES ?? '102400', 'HUITONG_MAX_BODY_BYTES', problems),
+    persistedOperations: env.HUITONG_PERSISTED_OPERATIONS?.trim() ? path.resolve(env.HUITONG_PERSISTED_OPERATIONS.trim()) : null,
+    auditCheckpointEvery: int(env.HUITONG_AUDIT_CHECKPOINT_EVERY ?? '1000', 'HUITONG_AUDIT_CHECKPOINT_EVERY', problems),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
+  if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
 }

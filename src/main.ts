@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { syncRegisters } from './catalog/index.js';
 import { createIdentity } from './access/index.js';
+import { createAudit } from './audit/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
-import { createHubYoga, listen, type HubServices, type HubYoga } from './server/index.js';
+import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -45,11 +46,26 @@ export interface RunningHub {
 }
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
-export async function serveHub(config: Config, logger: Logger, db: Database): Promise<RunningHub> {
-  const services: HubServices = { config, logger, db, version: VERSION, identity: await createIdentity(config, db.pool) };
-  const yoga = createHubYoga(services);
+export async function serveHub(config: Config, logger: Logger, db: Database, options: HubOptions = {}): Promise<RunningHub> {
+  const services: HubServices = {
+    config,
+    logger,
+    db,
+    version: VERSION,
+    identity: await createIdentity(config, db, logger),
+    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery }),
+  };
+  const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
-  return { url: server.url, services, yoga, close: () => server.close() };
+  return {
+    url: server.url,
+    services,
+    yoga,
+    async close() {
+      await server.close();
+      await Promise.all([services.audit.log.close(), services.identity.close()]);
+    },
+  };
 }
 
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */

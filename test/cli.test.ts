@@ -1,10 +1,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadDevIssuer } from '../src/access/index.js';
 import { createTestDatabase } from './support/hub.js';
@@ -79,6 +79,32 @@ describe('huitong token', () => {
     expect(failed).toMatchObject({ code: 2 });
     expect((failed as { stderr: string }).stderr).toContain('not one of consumer, provider, catalog-admin, auditor, platform-admin');
   });
+});
+
+describe('huitong key register', () => {
+  test('registers a department system’s public key, and refuses a private one', async () => {
+    const database = await createTestDatabase();
+    try {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const file = path.join(dataDir, 'mca-dbzh.jwk.json');
+      await writeFile(file, JSON.stringify(await exportJWK(publicKey)));
+      const env = { ...process.env, DATABASE_URL: database.url, HUITONG_DATA_DIR: dataDir };
+      const args = ['key', 'register', '--dept', 'civil-affairs', '--system', 'mca-dbzh', '--kid', 'mca-dbzh-1', '--alg', 'ES256', '--jwk', file];
+      const { stdout } = await run(process.execPath, [CLI, ...args], { env });
+      expect(stdout).toContain('registered key mca-dbzh-1 for mca-dbzh (civil-affairs)');
+      const { rows } = await database.db.pool.query('select department, system, alg from system_key');
+      expect(rows).toEqual([{ department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256' }]);
+
+      await writeFile(file, JSON.stringify(await exportJWK(privateKey)));
+      const failed = await run(process.execPath, [CLI, ...args.map((a) => (a === 'mca-dbzh-1' ? 'mca-dbzh-2' : a))], { env }).catch(
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(failed).toMatchObject({ code: 1 });
+      expect((failed as { stderr: string }).stderr).toContain('register the public key only');
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
 });
 
 interface Served {

@@ -1,6 +1,8 @@
 import type pg from 'pg';
+import type { Logger } from '../log.js';
 import { loadDevIssuer } from './dev-issuer.js';
 import { SystemKeys } from './keys.js';
+import { listenForRegisterChanges } from './notifications.js';
 import { readStatedPurpose } from './purpose.js';
 import { Registers } from './registers.js';
 import { AccessSession } from './session.js';
@@ -11,6 +13,8 @@ export interface Identity {
   tokens: TokenVerifier;
   registers: Registers;
   systemKeys: SystemKeys;
+  /** Stops listening for register changes. */
+  close(): Promise<void>;
 }
 
 export interface IdentityOptions {
@@ -20,9 +24,14 @@ export interface IdentityOptions {
   trustedIssuers: Record<string, string>;
 }
 
-export async function createIdentity(options: IdentityOptions, pool: pg.Pool): Promise<Identity> {
-  const registers = new Registers(pool);
-  const systemKeys = new SystemKeys(pool);
+/**
+ * Token verification with the registers it checks against, held in memory and reloaded whenever
+ * the database announces a change (a verified-token cache entry may rest on what changed, so the
+ * cache is emptied too: a revoked key or department stops working at once).
+ */
+export async function createIdentity(options: IdentityOptions, db: { url: string; pool: pg.Pool }, logger: Logger): Promise<Identity> {
+  const registers = new Registers(db.pool);
+  const systemKeys = new SystemKeys(db.pool);
   await Promise.all([registers.load(), systemKeys.load()]);
   const tokens = new TokenVerifier({
     audience: options.jwtAudience,
@@ -31,7 +40,16 @@ export async function createIdentity(options: IdentityOptions, pool: pg.Pool): P
     systemKeys,
     registers,
   });
-  return { tokens, registers, systemKeys };
+  const reload = async (table: string) => {
+    await (table === 'system_key' ? systemKeys.load() : registers.load());
+    tokens.forget();
+  };
+  const listener = await listenForRegisterChanges(
+    db.url,
+    (table) => void reload(table).catch((err) => logger.warn({ err, table }, 'register reload failed')),
+    logger,
+  );
+  return { tokens, registers, systemKeys, close: () => listener.close() };
 }
 
 /** Longest bearer token read; a longer one is refused before any parsing. */

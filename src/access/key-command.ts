@@ -7,7 +7,10 @@ import { openDatabase } from '../main.js';
 import { ACCEPTED_ALGORITHMS, type AcceptedAlgorithm } from './algorithms.js';
 import { registerSystemKey } from './keys.js';
 
-/** `huitong key register`: a department system's public key, so it can sign its own tokens. */
+/**
+ * `huitong key register`: a department system's public key, so it can sign its own tokens.
+ * Imported by the CLI directly, not through `index.ts`: it opens the database through `main.ts`.
+ */
 export const keyCommand = {
   summary: 'register a department system’s public key (tokens it signs: iss = sub = the system id)',
   usage: 'huitong key register --dept CODE --system ID --kid KID --alg RS256|ES256|EdDSA --jwk FILE',

@@ -69,9 +69,13 @@ export async function registerSystemKey(pool: pg.Pool, key: SystemKey): Promise<
   }
 }
 
-/** A trusted issuer's key set: fetched from its JWKS URL, cached, and refetched on an unknown `kid` (jose's own cache). */
+/**
+ * A trusted issuer's key set: fetched from its JWKS URL, cached for ten minutes, and refetched on an
+ * unknown `kid` at most once a second (as registered keys are), so rotation works at once and a
+ * flood of made-up kids costs the issuer one request a second.
+ */
 export function remoteKeySet(url: string): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+  return createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 1_000, timeoutDuration: 5_000 });
 }
 
 export function localKeySet(keys: JWK[]): JWTVerifyGetKey {

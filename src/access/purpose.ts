@@ -42,11 +42,24 @@ export async function readStatedPurpose(headers: Headers, registers: Registers):
   return Object.freeze({ code, caseNumber });
 }
 
+const decided = new WeakMap<DocumentNode, Map<string, boolean>>();
+
 /**
  * Whether executing the operation could read a value of a `@resource` type: decided from the
  * document and the schema alone, before anything runs, following fragments and abstract types.
+ * Decided once per parsed document (yoga caches parsed documents, so a repeated query costs a
+ * WeakMap look-up).
  */
 export function readsResource(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
+  let byOperation = decided.get(document);
+  if (!byOperation) decided.set(document, (byOperation = new Map()));
+  const key = operationName ?? '';
+  let reads = byOperation.get(key);
+  if (reads === undefined) byOperation.set(key, (reads = decide(schema, document, operationName)));
+  return reads;
+}
+
+function decide(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
   const resourceTypes = resourceTypesOf(schema);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 
 /**
- * The registered departments and purposes, held in memory for the request path. A code not
- * found triggers one reload (at most once per `missReloadMs`), so a purpose registered a moment
- * ago is accepted at once; the whole set is also reloaded when older than `maxAgeMs`, so removals
- * take effect too.
+ * The registered departments and purposes, held in memory for the request path and reloaded when
+ * the database announces a change (`createIdentity`). As a fallback should a notification be
+ * missed, a code not found triggers one reload (at most once per `missReloadMs`) and the whole set
+ * is reloaded when older than `maxAgeMs`.
  */
 export class Registers {
   private departments = new Set<string>();

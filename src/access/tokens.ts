@@ -106,6 +106,11 @@ export class TokenVerifier {
     };
   }
 
+  /** Empties the verified-token cache: the keys or registers a cached token rests on changed. */
+  forget(): void {
+    this.verified.clear();
+  }
+
   private remember(token: string, principal: Principal, expiresAt: number): void {
     const limit = this.options.cacheSize ?? 10_000;
     // Map keeps insertion order: the first key is the oldest.
@@ -145,6 +150,7 @@ function reasonFor(err: unknown): RefusalReason {
       if (claim === 'iss') return 'wrong-issuer';
       return 'malformed';
     default:
-      return 'malformed';
+      // jose's own errors all carry an ERR_ code; anything else came from fetching a key set.
+      return code?.startsWith('ERR_') ? 'malformed' : 'keys-unavailable';
   }
 }

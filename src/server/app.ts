@@ -3,17 +3,31 @@ import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { pendingMigrations } from '../db/index.js';
 import type { HubContext, HubServices } from './context.js';
+import { useAuditTrail } from './plugins/audit.js';
+import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
+import { useRateLimit } from './plugins/rate-limit.js';
 import { buildSchema } from './schema.js';
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
-export function createHubYoga(hub: HubServices): HubYoga {
+export interface HubOptions {
+  /** Record audit entries. Off only for the benchmark's baseline. (Default: true) */
+  audit?: boolean;
+}
+
+export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
     schema: buildSchema(),
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
-    plugins: [usePurposeBinding()],
+    // The audit trail comes first so that it also sees operations the purpose binding stops.
+    plugins: [
+      ...hardeningPlugins(hub.config),
+      useRateLimit(hub.config.rateLimitPerMinute),
+      useAuditTrail(hub, { record: options.audit }),
+      usePurposeBinding(),
+    ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
     landingPage: false,
@@ -40,6 +54,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
+    if (refused) return json(res, refused, { errors: [{ message: 'Request body too large or of unknown length.', extensions: BODY_TOO_LARGE }] });
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -54,6 +70,18 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     url: `http://${shownHost}:${address.port}`,
     close: () => closeGracefully(server, hub.config.shutdownGraceMs),
   };
+}
+
+const BODY_TOO_LARGE = { code: 'BAD_USER_INPUT', reason: 'body-too-large' };
+
+/**
+ * 413 for a body longer than the limit, 411 for a body of unstated length (chunked), checked from
+ * the headers before anything is read. Node refuses a body longer than its Content-Length.
+ */
+function bodyTooLarge(req: IncomingMessage, max: number): 411 | 413 | null {
+  const length = req.headers['content-length'];
+  if (length === undefined) return req.headers['transfer-encoding'] ? 411 : null;
+  return Number(length) > max ? 413 : null;
 }
 
 async function ready(hub: HubServices): Promise<{ status: number; body: unknown }> {

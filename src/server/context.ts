@@ -1,4 +1,5 @@
 import type { AccessSession, Identity } from '../access/index.js';
+import type { Audit } from '../audit/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -11,6 +12,8 @@ export interface HubServices {
   version: string;
   /** Token verification, registered keys, departments and purposes. */
   identity: Identity;
+  /** The append-only, hash-chained audit trail. */
+  audit: Audit;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

@@ -1,4 +1,4 @@
-export { createHubYoga, listen, type HubYoga, type RunningServer } from './app.js';
+export { createHubYoga, listen, type HubOptions, type HubYoga, type RunningServer } from './app.js';
 export type { HubContext, HubServices } from './context.js';
 export { HubError, badUserInput, notFound, purposeRequired, sourceUnavailable, unauthenticated, type ErrorCode } from './errors.js';
 export { perRequest } from './per-request.js';

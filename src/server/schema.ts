@@ -4,7 +4,10 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
 import { guardResourceFields } from '../access/index.js';
-import { legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers } from '../registries/index.js';
+import { auditResolvers } from '../audit/index.js';
+import {
+  cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
+} from '../registries/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -21,7 +24,10 @@ export function readContract(dir = SDL_DIR): string[] {
 type Resolvers = IResolvers<unknown, HubContext>;
 
 /** Resolvers of every area of the contract; each area's folder exports its own. */
-const areas: Resolvers[] = [hubResolvers, spatialResolvers, populationResolvers, legalEntityResolvers, propertyResolvers];
+const areas: Resolvers[] = [
+  hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers,
+];
 
 export function buildSchema(resolvers: Resolvers[] = areas): GraphQLSchema {
   return guardResourceFields(

@@ -1,6 +1,8 @@
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { DEV_ISSUER, loadDevIssuer, registerSystemKey, type DevIssuer } from '../../src/access/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -191,6 +193,13 @@ describe('a system signing its own tokens with a registered key', () => {
     expect(await refusal(bearer(await systemToken(claims, 'gongan-hz')))).toMatchObject({ reason: 'wrong-issuer' });
   });
 
+  test('a revoked key stops working at once, even for a token already verified and cached', async () => {
+    const token = await systemToken(claims);
+    expect((await hub.query(TYPENAME, undefined, bearer(token))).data).toEqual({ __typename: 'Query' });
+    await hub.db.pool.query(`update system_key set revoked_at = now() where kid = 'mca-dbzh-2026'`);
+    await vi.waitFor(async () => expect((await hub.query(TYPENAME, undefined, bearer(token))).status).toBe(401), { timeout: 500, interval: 20 });
+  });
+
   test('a private key is not accepted for registration', async () => {
     const { privateKey: key } = await generateKeyPair('ES256', { extractable: true });
     await expect(
@@ -244,5 +253,57 @@ describe('no purpose, no data', () => {
   test('a query touching no resource type needs no purpose', async () => {
     const res = await hub.as('statistics').query('{ hub { name } }');
     expect(res.errors).toBeUndefined();
+  });
+});
+
+describe('an issuer trusted through its JWKS URL', () => {
+  let jwksHub: TestHub;
+  let server: Server;
+  const keys: { kid: string; privateKey: CryptoKey; publicJwk: JWK }[] = [];
+  let fetches = 0;
+  const addKey = async (kid: string) => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    keys.push({ kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } });
+  };
+  const ISSUER = 'https://idp.yongzhou.gov.example/realms/zwfw';
+
+  beforeAll(async () => {
+    await addKey('idp-1');
+    server = createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: keys.map((k) => k.publicJwk) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    jwksHub = await startTestHub({ HUITONG_TRUSTED_ISSUERS: JSON.stringify({ [ISSUER]: `http://127.0.0.1:${port}/jwks` }) });
+  });
+  afterAll(async () => {
+    await jwksHub?.close();
+    server?.close();
+  });
+
+  const idpToken = (kid: string) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(ISSUER)
+      .setSubject('mca-dbzh')
+      .setAudience('huitong')
+      .setExpirationTime('10m')
+      .sign(keys.find((k) => k.kid === kid)!.privateKey);
+
+  test('its tokens are accepted, and its key set is fetched once and cached', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await jwksHub.query(TYPENAME, undefined, bearer(await idpToken('idp-1')));
+      expect(res.data).toEqual({ __typename: 'Query' });
+    }
+    expect(fetches).toBe(1);
+  });
+
+  test('a key it adds later is fetched when a token names its unknown kid', async () => {
+    await addKey('idp-2');
+    await new Promise((r) => setTimeout(r, 1100)); // unknown kids refetch the key set at most once a second
+    const res = await jwksHub.query(TYPENAME, undefined, bearer(await idpToken('idp-2')));
+    expect(res.data).toEqual({ __typename: 'Query' });
+    expect(fetches).toBe(2);
   });
 });

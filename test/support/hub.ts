@@ -9,6 +9,7 @@ import { readConfig, type Config } from '../../src/config.js';
 import { connectDatabase, createDatabaseIfMissing, type Database } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
 import { serveHub } from '../../src/main.js';
+import type { HubServices } from '../../src/server/index.js';
 import { TEMPLATE, withDatabase } from './global-setup.js';
 
 /** A fresh database of its own, cloned from the migrated template. */
@@ -44,6 +45,12 @@ export interface TestHub {
   config: Config;
   /** POSTs a GraphQL document over real HTTP, with only the headers given. */
   query<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** The running hub's services (identity, audit trail, ...). */
+  services: HubServices;
+  audit: {
+    /** Audit entries whose subjects include `subject`, oldest first. */
+    entriesAbout(subject: string): Promise<{ seq: number; department: string; purpose: string | null; outcome: string; resources: unknown }[]>;
+  };
   /** A department system with a development-issuer token (roles default to `consumer`), stating a purpose if given. */
   as(department: string, options?: CallerOptions): Caller;
   close(): Promise<void>;
@@ -90,6 +97,16 @@ export async function startTestHub(env: Record<string, string> = {}): Promise<Te
     db: database.db,
     config,
     query,
+    services: server.services,
+    audit: {
+      entriesAbout: async (subject) =>
+        (
+          await database.db.pool.query(
+            `select seq::int, department, purpose, outcome, resources from audit_entry where subjects @> array[$1::text] order by seq`,
+            [subject],
+          )
+        ).rows,
+    },
     as(department, { roles = ['consumer' as Role], system, purpose, caseNumber } = {}) {
       if (!issuer) throw new Error('hub.as needs the development issuer (HUITONG_DEV_ISSUER=true)');
       let token: Promise<string> | null = null;

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { print, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { AccessSession } from '../access/index.js';
+import type { AuditDraft, ResourceAccess } from './entry.js';
+
+const documentHashes = new WeakMap<DocumentNode, string>();
+
+/** SHA-256 of the printed document, computed once per parsed document. */
+export function documentHash(document: DocumentNode): string {
+  let hash = documentHashes.get(document);
+  if (!hash) documentHashes.set(document, (hash = createHash('sha256').update(print(document)).digest('hex')));
+  return hash;
+}
+
+/** Error codes that mean the request was refused rather than failed. */
+const REFUSALS = new Set(['PURPOSE_REQUIRED', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED']);
+
+/** The audit entry for one executed operation, from what its access session released. */
+export function draftFor(access: AccessSession, operation: { document: DocumentNode; operationName: string | null }, result: ExecutionResult): AuditDraft {
+  const principal = access.principal!;
+  const resources: ResourceAccess[] = [...access.touched]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([resource, t]) => ({ resource, fields: [...t.fields].sort(), subjects: [...t.subjects].sort() }));
+  const codes = [...new Set((result.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL')))].sort();
+  const outcome = !codes.length
+    ? 'ok'
+    : codes.some((c) => REFUSALS.has(c))
+      ? `denied:${codes.join(',')}`
+      : `${result.data ? 'partial' : 'failed'}:${codes.join(',')}`;
+  return {
+    at: new Date(),
+    department: principal.department,
+    system: principal.system,
+    roles: [...principal.roles],
+    purpose: access.purpose?.code ?? null,
+    caseNumber: access.purpose?.caseNumber ?? null,
+    operationName: operation.operationName,
+    documentHash: documentHash(operation.document),
+    resources,
+    subjects: [...new Set(resources.flatMap((r) => r.subjects))].sort(),
+    resultSize: result.data ? Buffer.byteLength(JSON.stringify(result.data)) : 0,
+    outcome,
+  };
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import canonicalizeModule from 'canonicalize';
+
+// RFC 8785 (JSON Canonicalization Scheme). The package is CommonJS (`module.exports = fn`) but its
+// types declare an ES default export, which TypeScript then reads as `{ default }`.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string;
+
+/** Hash the first entry links to. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** One resource an access touched: the fields released and whom they were about. */
+export interface ResourceAccess {
+  resource: string;
+  fields: string[];
+  subjects: string[];
+}
+
+/** What a request did with protected data, before the chain gives it a place. */
+export interface AuditDraft {
+  at: Date;
+  department: string;
+  system: string;
+  roles: string[];
+  purpose: string | null;
+  caseNumber: string | null;
+  operationName: string | null;
+  /** SHA-256 of the printed operation document. */
+  documentHash: string;
+  /** Sorted by resource; fields and subjects sorted and unique. */
+  resources: ResourceAccess[];
+  /** Every subject of every resource, sorted and unique (the data tracker's index). */
+  subjects: string[];
+  /** Bytes of the response's `data`, as JSON. */
+  resultSize: number;
+  /** `ok`, `partial:<codes>`, `failed:<codes>` or `denied:<codes>`. */
+  outcome: string;
+}
+
+/** An entry in its place in the chain. */
+export interface AuditEntry extends AuditDraft {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * The entry's hash: SHA-256 (hex) of the predecessor's hash, a line feed, and the entry's content
+ * (everything but the two hashes, `at` as an ISO-8601 UTC string with milliseconds) serialised as
+ * RFC 8785 canonical JSON. Anyone can recompute it from a row without Huitong's code.
+ */
+export function entryHash(prevHash: string, entry: AuditDraft & { seq: number }): string {
+  const content = {
+    seq: entry.seq,
+    at: entry.at.toISOString(),
+    department: entry.department,
+    system: entry.system,
+    roles: entry.roles,
+    purpose: entry.purpose,
+    caseNumber: entry.caseNumber,
+    operationName: entry.operationName,
+    documentHash: entry.documentHash,
+    resources: entry.resources,
+    subjects: entry.subjects,
+    resultSize: entry.resultSize,
+    outcome: entry.outcome,
+  };
+  return createHash('sha256').update(`${prevHash}\n${canonicalize(content)}`).digest('hex');
+}
+
+/** Columns of `audit_entry` as the verifier and the tracker read them. */
+export const ENTRY_COLUMNS = `seq::int as seq, at, department, system, roles, purpose, case_number as "caseNumber",
+  operation_name as "operationName", document_hash as "documentHash", resources, subjects,
+  result_size as "resultSize", outcome, prev_hash as "prevHash", hash`;

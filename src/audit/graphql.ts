@@ -1,0 +1,40 @@
+import type { IResolvers } from '@graphql-tools/utils';
+import type { HubContext } from '../server/context.js';
+import { badUserInput, HubError } from '../server/errors.js';
+import { accessesAbout, type AccessRecord } from './tracker.js';
+import { verifyChain } from './verify.js';
+
+/** A subject identifier: ID number, credit code, unit number or division code. */
+const SUBJECT = /^[0-9A-Za-z-]{1,64}$/;
+
+function requireAuditor({ access }: HubContext): void {
+  if (!access.principal?.roles.includes('auditor')) {
+    throw new HubError('FORBIDDEN', 'Only auditors may read the audit trail.', { reason: 'role-required', role: 'auditor' });
+  }
+}
+
+export const auditResolvers: IResolvers<unknown, HubContext> = {
+  Query: {
+    auditVerification: async (_root, _args, ctx) => {
+      requireAuditor(ctx);
+      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key);
+      return { ...report, firstBreak: report.firstBreak && { ...report.firstBreak, problem: report.firstBreak.problem.replace('-', '_') } };
+    },
+    accessLog: async (_root, args: { subject: string; first: number; after?: string | null }, ctx) => {
+      requireAuditor(ctx);
+      const subject = args.subject.trim().toUpperCase();
+      if (!SUBJECT.test(subject)) throw badUserInput('subject', 'an ID number, credit code, unit number or division code');
+      if (!Number.isInteger(args.first) || args.first < 1 || args.first > 500) throw badUserInput('first', 'between 1 and 500');
+      const before = args.after ? Number(args.after) : null;
+      if (before !== null && !(Number.isInteger(before) && before > 0)) throw badUserInput('after', 'a cursor from a previous page');
+      const { records, hasMore } = await accessesAbout(ctx.hub.db.pool, subject, { first: args.first, before });
+      return {
+        edges: records.map((node) => ({ cursor: String(node.seq), node })),
+        pageInfo: { hasNextPage: hasMore, endCursor: records.length ? String(records.at(-1)!.seq) : null },
+      };
+    },
+  },
+  AccessRecord: {
+    at: (record: AccessRecord) => record.at.toISOString(),
+  },
+};

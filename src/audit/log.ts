@@ -1,0 +1,241 @@
+import pg from 'pg';
+import { signCheckpoint } from './checkpoints.js';
+import { entryHash, type AuditDraft, type AuditEntry } from './entry.js';
+import type { HubKey } from './hub-key.js';
+
+export interface AuditLogOptions {
+  /** A checkpoint is signed each time the chain passes a multiple of this many entries. (Default: 1000) */
+  checkpointEvery?: number;
+  /** ... and at least this often while entries arrive, so a quiet chain is signed too. (Default: 60000 ms) */
+  checkpointIntervalMs?: number;
+  /** Most entries written in one transaction. (Default: 500) */
+  maxBatch?: number;
+}
+
+interface Pending {
+  draft: AuditDraft;
+  resolve(seq: number): void;
+  reject(err: unknown): void;
+}
+
+interface Head {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The append-only audit chain, written by group commit: entries recorded while a batch is being
+ * appended wait and go together in the next one, one round trip for all (`audit_append`).
+ *
+ * The chain is computed from the head this instance last wrote; the database locks and checks that
+ * head before appending, so several hub instances keep one unbroken chain: a stale instance
+ * recomputes its batch under the head's row lock.
+ *
+ * Appends commit without waiting for the disk (on a connection of their own), so the head's lock
+ * is held for microseconds rather than an fsync, and the next batch follows at once. Nobody is
+ * answered until a synchronous commit made after the batch's has been flushed (`durable`), which
+ * flushes the write-ahead log past the batch too; these flushes overlap and PostgreSQL merges them.
+ * A crash before that loses only entries whose requests were never answered.
+ */
+export class AuditLog {
+  /** Entries and appends written so far: their ratio shows how well group commit works. */
+  entriesWritten = 0;
+  batchesWritten = 0;
+  private queue: Pending[] = [];
+  private draining: Promise<void> | null = null;
+  private readonly settling = new Set<Promise<void>>();
+  private head: Head | null = null;
+  private appender: Promise<pg.Client> | null = null;
+  private readonly checkpointEvery: number;
+  private readonly maxBatch: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: { url: string; pool: pg.Pool },
+    private readonly key: HubKey,
+    options: AuditLogOptions = {},
+  ) {
+    this.checkpointEvery = options.checkpointEvery ?? 1000;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.timer = setInterval(() => {
+      this.checkpointHead().catch(() => {}); // retried at the next tick; verification reports what is unsigned
+    }, options.checkpointIntervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  /** Resolves with the entry's place in the chain once it is durably committed; rejects if it could not be. */
+  record(draft: AuditDraft): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ draft, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Waits until every recorded entry is written and durable. */
+  async flush(): Promise<void> {
+    while (this.draining || this.settling.size) await Promise.all([this.draining, ...this.settling]);
+  }
+
+  /** Stops the checkpoint timer, waits for recorded entries, and closes the append connection. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+    this.dropAppender();
+  }
+
+  /**
+   * Signs the head unless the last checkpoint already covers it; under the head's row lock, so two
+   * instances do not sign the same head twice.
+   */
+  async checkpointHead(): Promise<void> {
+    const client = await this.db.pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('begin');
+      const head = (await client.query<Head>('select seq::int as seq, hash from audit_head for update')).rows[0];
+      const signed = (await client.query<{ seq: number | null }>('select max(seq)::int as seq from audit_checkpoint')).rows[0].seq ?? 0;
+      if (head.seq > signed) {
+        const jws = await signCheckpoint(this.key, { seq: head.seq, hash: head.hash, at: new Date().toISOString() });
+        await client.query('insert into audit_checkpoint (seq, hash, kid, jws) values ($1, $2, $3, $4)', [head.seq, head.hash, this.key.kid, jws]);
+      }
+      await client.query('commit');
+    } catch (err) {
+      failure = err as Error;
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release(failure);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    // Let the requests finishing in this turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const seqs = await this.write(batch.map((p) => p.draft));
+        const settled = this.durable().then(
+          () => batch.forEach((p, i) => p.resolve(seqs[i])),
+          (err: unknown) => batch.forEach((p) => p.reject(err)),
+        );
+        this.settling.add(settled);
+        void settled.finally(() => this.settling.delete(settled));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.draining = null;
+  }
+
+  /** A synchronous commit that writes to the WAL: once it returns, everything committed before it is on disk. */
+  private async durable(): Promise<void> {
+    await this.db.pool.query(`select pg_logical_emit_message(true, 'huitong-audit', '')`);
+  }
+
+  /**
+   * Optimistically from the head this instance last wrote (one round trip); when another instance
+   * moved it meanwhile, or it is not known yet, under the head's row lock (which always succeeds).
+   */
+  private async write(drafts: AuditDraft[]): Promise<number[]> {
+    const client = await this.connectAppender();
+    if (this.head) {
+      try {
+        return await this.append(client, this.head, drafts);
+      } catch (err) {
+        this.head = null;
+        if ((err as { code?: string }).code !== '40001') {
+          this.dropAppender();
+          throw err;
+        }
+      }
+    }
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<Head>('select seq::int as seq, hash from audit_head for update');
+      const seqs = await this.append(client, rows[0], drafts);
+      await client.query('commit');
+      return seqs;
+    } catch (err) {
+      this.head = null;
+      this.dropAppender();
+      throw err;
+    }
+  }
+
+  /** Appends the drafts after `head` through `audit_append`, which refuses a head that moved (40001). */
+  private async append(client: pg.Client, head: Head, drafts: AuditDraft[]): Promise<number[]> {
+    const entries = chain(head, drafts);
+    const last = entries.at(-1)!;
+    const checkpoint =
+      Math.floor(last.seq / this.checkpointEvery) > Math.floor(head.seq / this.checkpointEvery)
+        ? { seq: last.seq, hash: last.hash, kid: this.key.kid, jws: await signCheckpoint(this.key, { seq: last.seq, hash: last.hash, at: new Date().toISOString() }) }
+        : null;
+    await client.query('select audit_append($1, $2, $3, $4, $5, $6)', [
+      head.seq,
+      head.hash,
+      JSON.stringify(entries.map(row)),
+      last.seq,
+      last.hash,
+      checkpoint && JSON.stringify(checkpoint),
+    ]);
+    this.head = { seq: last.seq, hash: last.hash };
+    this.entriesWritten += entries.length;
+    this.batchesWritten += 1;
+    return entries.map((e) => e.seq);
+  }
+
+  /** The append connection: its own, because it commits asynchronously (see the class comment). */
+  private connectAppender(): Promise<pg.Client> {
+    this.appender ??= (async () => {
+      const client = new pg.Client({ connectionString: this.db.url });
+      client.on('error', () => this.dropAppender());
+      await client.connect();
+      await client.query('set synchronous_commit = off');
+      return client;
+    })();
+    const connecting = this.appender;
+    connecting.catch(() => {
+      if (this.appender === connecting) this.appender = null;
+    });
+    return connecting;
+  }
+
+  private dropAppender(): void {
+    const dropped = this.appender;
+    this.appender = null;
+    void dropped?.then((client) => client.end()).catch(() => {});
+  }
+}
+
+/** Gives each draft its place after `head`, each hash covering its predecessor's. */
+function chain(head: Head, drafts: AuditDraft[]): AuditEntry[] {
+  let { seq, hash: prevHash } = head;
+  return drafts.map((draft) => {
+    seq += 1;
+    const hash = entryHash(prevHash, { ...draft, seq });
+    const entry = { ...draft, seq, prevHash, hash };
+    prevHash = hash;
+    return entry;
+  });
+}
+
+function row(e: AuditEntry) {
+  return {
+    seq: e.seq,
+    at: e.at.toISOString(),
+    department: e.department,
+    system: e.system,
+    roles: e.roles,
+    purpose: e.purpose,
+    case_number: e.caseNumber,
+    operation_name: e.operationName,
+    document_hash: e.documentHash,
+    resources: e.resources,
+    subjects: e.subjects,
+    result_size: e.resultSize,
+    outcome: e.outcome,
+    prev_hash: e.prevHash,
+    hash: e.hash,
+  };
+}

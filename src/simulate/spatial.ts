@@ -1,0 +1,41 @@
+import type pg from 'pg';
+import { seedComponents } from './components.js';
+import { seedGeography, type SeedOptions } from './geography.js';
+import { seedIndicators } from './indicators.js';
+
+export interface SpatialSeeded {
+  divisionGeometries: number;
+  grids: number;
+  addresses: number;
+  observations: number;
+  components: number;
+}
+
+/**
+ * The synthetic city's places: geometry for every Yongzhou division, grids, standard addresses,
+ * county indicators 2015–2025 and city components, in one transaction. Does nothing (returns
+ * null) when grids already exist, so a second `seed` leaves the data as it is.
+ */
+export async function seedSpatial(pool: pg.Pool, options: SeedOptions = {}): Promise<SpatialSeeded | null> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ seeded: boolean }>('select exists(select 1 from grid) as seeded');
+    if (rows[0].seeded) {
+      await client.query('rollback');
+      return null;
+    }
+    const geography = await seedGeography(client, options);
+    const observations = await seedIndicators(client, options.seed);
+    options.onProgress?.('indicator observations', observations);
+    const components = await seedComponents(client, options.seed);
+    options.onProgress?.('city components', components);
+    await client.query('commit');
+    return { ...geography, observations, components };
+  } catch (err) {
+    await client.query('rollback');
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,137 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestHub, type TestHub } from '../support/hub.js';
+
+const PURPOSE = { purpose: 'statistical-analysis', caseNumber: 'TJ-2026-100' };
+
+describe('operation limits', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(() => hub?.close());
+
+  test('a depth bomb is refused before anything runs', async () => {
+    const bomb = `{ division(code: "430000") { ${'children { '.repeat(12)}code${' }'.repeat(12)} } }`;
+    const res = await hub.as('statistics', PURPOSE).query(bomb);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'max-depth' });
+    expect((await hub.db.pool.query('select count(*)::int n from audit_entry')).rows[0].n).toBe(0);
+  });
+
+  test('an alias bomb is refused', async () => {
+    const bomb = `{ ${Array.from({ length: 50 }, (_, i) => `d${i}: division(code: "431103") { name }`).join(' ')} }`;
+    const res = await hub.as('statistics', PURPOSE).query(bomb);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'max-aliases' });
+  });
+
+  test('a document of too many tokens is refused', async () => {
+    const res = await hub.as('statistics').query(`{ ${'__typename '.repeat(2500)}}`);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'max-tokens' });
+  });
+
+  test('an oversized body is refused with 413', async () => {
+    const headers = { 'content-type': 'application/json', ...(await hub.as('statistics').headers()) };
+    const res = await fetch(`${hub.url}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: `{ __typename }`, variables: { padding: 'x'.repeat(200_000) } }),
+    });
+    expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'body-too-large' });
+  });
+
+  test('field suggestions are hidden', async () => {
+    const res = await hub.as('statistics').query('{ hub { nam } }');
+    expect(res.errors?.[0].message).not.toMatch(/Did you mean/);
+  });
+
+  test('a simple cross-site request without authorization or CSRF header is refused', async () => {
+    const res = await fetch(`${hub.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+    expect(res.status).toBe(403);
+  });
+
+  test('GraphiQL is served in development, without a token (the token goes in its Headers tab)', async () => {
+    const res = await fetch(`${hub.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/graphiql/i);
+  });
+
+  test('introspection is available in development', async () => {
+    const res = await hub.as('statistics').query('{ __schema { queryType { name } } }');
+    expect(res.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+});
+
+describe('production mode', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ HUITONG_MODE: 'production' });
+  });
+  afterAll(() => hub?.close());
+
+  test('introspection is off', async () => {
+    const res = await hub.as('statistics').query('{ __schema { queryType { name } } }');
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.length).toBeGreaterThan(0);
+  });
+
+  test('GraphiQL is not served', async () => {
+    const res = await fetch(`${hub.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await res.text()).not.toMatch(/graphiql/i);
+  });
+
+  test('an unexpected failure carries no stack trace and no SQL', async () => {
+    await hub.db.pool.query('alter table division rename to division_away');
+    try {
+      const res = await hub.as('statistics', PURPOSE).query('{ division(code: "431103") { name } }');
+      const text = JSON.stringify(res.errors);
+      expect(res.errors?.length).toBeGreaterThan(0);
+      expect(text).not.toMatch(/division_away|relation|select|stack|at .*\.ts/i);
+    } finally {
+      await hub.db.pool.query('alter table division_away rename to division');
+    }
+  });
+});
+
+describe('rate limits per department system', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ HUITONG_RATE_LIMIT_PER_MINUTE: '5' });
+  });
+  afterAll(() => hub?.close());
+
+  test('a system past its limit is RATE_LIMITED with Retry-After, and other systems are not', async () => {
+    const busy = hub.as('statistics', { system: 'tj-busy' });
+    for (let i = 0; i < 5; i++) expect((await busy.query('{ __typename }')).errors).toBeUndefined();
+    const refused = await busy.query('{ __typename }');
+    expect(refused.status).toBe(429);
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await hub.as('statistics', { system: 'tj-quiet' }).query('{ __typename }')).errors).toBeUndefined();
+  });
+});
+
+describe('persisted operations only', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    const manifest = path.join(tmpdir(), `huitong-persisted-${process.pid}.json`);
+    await writeFile(manifest, JSON.stringify({ typename1: '{ __typename }' }));
+    hub = await startTestHub({ HUITONG_PERSISTED_OPERATIONS: manifest });
+  });
+  afterAll(() => hub?.close());
+
+  test('a persisted operation runs by its id, and any other document is refused', async () => {
+    const headers = { 'content-type': 'application/json', ...(await hub.as('statistics').headers()) };
+    const byId = await fetch(`${hub.url}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'typename1' } } }),
+    });
+    expect(await byId.json()).toEqual({ data: { __typename: 'Query' } });
+    const arbitrary = await hub.as('statistics').query('{ __typename }');
+    expect(arbitrary.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'persisted-only' });
+  });
+});
