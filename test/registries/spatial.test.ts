@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { seedSpatial } from '../../src/simulate/index.js';
+import { watchStatements } from '../support/statements.js';
 import { startTestHub, type Caller, type TestHub } from '../support/hub.js';
 
 let hub: TestHub;
@@ -88,11 +89,11 @@ describe('locate', () => {
     const grid = await one<{ code: string; lng: number; lat: number }>(
       `select code, centroid[0] lng, centroid[1] lat from grid where division_code = '431103001001' and valid_to is null order by code limit 1`,
     );
-    const spy = vi.spyOn(hub.db.pool, 'query');
+    const statements = watchStatements(hub.db.pool);
     const res = await api.query(LOCATE, { lng: grid.lng, lat: grid.lat });
     // One statement finds the divisions and the grid's code, one loads the grid.
-    expect(spy).toHaveBeenCalledTimes(2);
-    spy.mockRestore();
+    expect(statements.sql).toHaveLength(2);
+    statements.restore();
     expect(res.data.locate).toEqual({
       division: { code: '431103001001', level: 'village' },
       divisions: [{ code: '431100' }, { code: '431103' }, { code: '431103001' }, { code: '431103001001' }],

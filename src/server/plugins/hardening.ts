@@ -6,8 +6,12 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 
-/** Operation limits. A division with its parent and two levels of children is depth 4, cost about 30. */
-export const LIMITS = { depth: 10, aliases: 15, tokens: 2000, directives: 10, cost: 5000 } as const;
+/**
+ * Operation limits. A division with its parent and two levels of children is depth 4, cost about 30.
+ * Armor multiplies a list's cost by its `first`, so the cost limit lets one full page (500, the
+ * largest `first`) of records with a dozen fields through, and refuses nested pages of pages.
+ */
+export const LIMITS = { depth: 10, aliases: 15, tokens: 2000, directives: 10, cost: 20_000 } as const;
 
 /**
  * Depth, alias, token, directive and cost limits and hidden field suggestions (graphql-armor), CSRF
