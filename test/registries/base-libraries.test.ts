@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { seedCity } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { watchStatements } from '../support/statements.js';
 
 let hub: TestHub;
 const one = async <T>(sql: string, params: unknown[] = []) => (await hub.db.pool.query(sql, params)).rows[0] as T;
@@ -255,23 +256,13 @@ test('50 persons with households, members, divisions and properties take the sam
   expect((await run(5)).statements).toBeLessThanOrEqual(fifty.statements);
 });
 
-/** The audit log's own statements (its durable-commit marker), which every audited request adds. */
-const AUDIT = /audit|pg_logical_emit_message/;
-
 /** Counts the SQL statements the hub's pool runs for data while `work` runs. */
 async function countStatements(work: () => Promise<void>): Promise<number> {
-  const pool = hub.db.pool;
-  const original = pool.query;
-  let count = 0;
-  pool.query = function (this: typeof pool, ...args: unknown[]) {
-    const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text ?? '';
-    if (!AUDIT.test(sql)) count++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof pool.query;
+  const watch = watchStatements(hub.db.pool);
   try {
     await work();
+    return watch.sql.length;
   } finally {
-    pool.query = original;
+    watch.restore();
   }
-  return count;
 }
