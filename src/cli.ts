@@ -8,7 +8,7 @@ import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, startHub } from './main.js';
 import { loadReferenceData } from './registries/index.js';
-import { loadDemo, seedSpatial } from './simulate/index.js';
+import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 
 interface Command {
   summary: string;
@@ -57,21 +57,39 @@ const commands: Record<string, Command> = {
     },
   },
   seed: {
-    summary: 'register departments and purposes, and load the demo data into an empty hub',
-    usage: 'huitong seed [--scale N]',
+    summary: 'register departments and purposes, and load the demo data (or a synthetic city of --persons) into an empty hub',
+    usage: 'huitong seed [--scale N] [--persons N] [--seed S] [--replace]',
     async run(args, config, logger) {
+      const { values } = parseArgs({
+        args,
+        options: { scale: { type: 'string', default: '0' }, persons: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
+      });
+      const scale = Number(values.scale);
+      const persons = values.persons === undefined ? undefined : Number(values.persons);
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (!(scale >= 0)) throw new UsageError('--scale N: a number, e.g. 5 for about 550,000 standard addresses');
+      if (persons !== undefined && !(Number.isInteger(persons) && persons > 0)) throw new UsageError(`--persons ${values.persons}: a positive whole number`);
+      if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
       const opened = await openDatabase(config, logger);
       try {
         const registered = await syncRegisters(opened.db.pool);
         await loadReferenceData(opened.db.pool);
-        const scale = Number(parseArgs({ args, options: { scale: { type: 'string', default: '0' } }, strict: false }).values.scale);
-        if (!(scale >= 0)) throw new UsageError('--scale N: a number, e.g. 5 for about 550,000 standard addresses');
+        process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
-        const loaded = await loadDemo(opened.db, logger);
-        process.stdout.write(
-          `registered ${registered.departments} departments and ${registered.purposes} purposes; ` +
-            `${loaded ? 'demo data loaded' : 'demo data was already there'}\n`,
-        );
+        if (persons === undefined && seed === undefined && !values.replace) {
+          const loaded = await loadDemo(opened.db, logger);
+          process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
+          return;
+        }
+        const started = Date.now();
+        const progress = (written: number, total: number) => {
+          const s = (Date.now() - started) / 1000;
+          process.stderr.write(`\r${written.toLocaleString('en')} / ${total.toLocaleString('en')} persons, ${Math.round(written / s).toLocaleString('en')}/s   `);
+        };
+        const counts = await seedCity(opened.db.pool, { persons, seed, replace: values.replace, progress });
+        await markDemoLoaded(opened.db);
+        const s = (Date.now() - started) / 1000;
+        process.stdout.write(`\nseeded in ${s.toFixed(1)} s (${Math.round(counts.persons / s).toLocaleString('en')} persons/s): ${JSON.stringify(counts)}\n`);
       } finally {
         await opened.close();
       }

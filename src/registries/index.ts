@@ -5,6 +5,9 @@ import { loadDivisions } from './spatial/index.js';
 export { spatialResolvers, divisionLoaders, type Division } from './spatial/index.js';
 export { economyResolvers } from './economy/index.js';
 export { cityComponentResolvers } from './city-components/index.js';
+export { populationResolvers, populationLoaders } from './population/index.js';
+export { legalEntityResolvers, legalEntityLoaders } from './legal-entities/index.js';
+export { propertyResolvers, propertyLoaders } from './property/index.js';
 
 /** Reference data every hub needs whatever its demo setting: the division codes. Loaded once. */
 export async function loadReferenceData(pool: pg.Pool): Promise<{ divisions: number }> {

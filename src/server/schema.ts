@@ -6,7 +6,9 @@ import type { GraphQLSchema } from 'graphql';
 import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
-import { cityComponentResolvers, economyResolvers, spatialResolvers } from '../registries/index.js';
+import {
+  cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
+} from '../registries/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -23,7 +25,10 @@ export function readContract(dir = SDL_DIR): string[] {
 type Resolvers = IResolvers<unknown, HubContext>;
 
 /** Resolvers of every area of the contract; each area's folder exports its own. */
-const areas: Resolvers[] = [hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers];
+const areas: Resolvers[] = [
+  hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers,
+];
 
 /** The served schema; `extra` adds types and resolvers (tests use it for resources of their own). */
 export function buildSchema(extra: { typeDefs?: string[]; resolvers?: Resolvers[] } = {}): GraphQLSchema {

@@ -1,6 +1,10 @@
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
+import { seedCity } from './city.js';
 import { seedSpatial } from './spatial.js';
+
+/** Persons in the demo city: small enough to load in seconds on first start. */
+export const DEMO_PERSONS = 20_000;
 
 /**
  * Loads the demo data set into an empty hub, once: a database that already holds demo data is
@@ -12,9 +16,17 @@ export async function loadDemo(db: Database, logger: Logger): Promise<boolean> {
   );
   if (rows[0].loaded) return false;
   const started = Date.now();
-  // The synthetic city is generated here once the base libraries exist.
   await seedSpatial(db.pool, { scale: 0.2 }); // geometry, grids, ~22,000 addresses, indicators, components
-  await db.pool.query(`insert into hub_state (key, value) values ('demo_loaded_at', to_jsonb(now()))`);
-  logger.info({ ms: Date.now() - started }, 'demo data loaded');
+  const counts = await seedCity(db.pool, { persons: DEMO_PERSONS });
+  await markDemoLoaded(db);
+  logger.info({ ms: Date.now() - started, ...counts }, 'demo data loaded');
   return true;
+}
+
+/** Records that the hub holds its demo data, so that start-up leaves it alone. */
+export async function markDemoLoaded(db: Database): Promise<void> {
+  await db.pool.query(
+    `insert into hub_state (key, value) values ('demo_loaded_at', to_jsonb(now()))
+     on conflict (key) do update set value = excluded.value, updated_at = now()`,
+  );
 }

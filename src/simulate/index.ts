@@ -1,2 +1,3 @@
-export { loadDemo } from './demo.js';
+export { loadDemo, markDemoLoaded, DEMO_PERSONS } from './demo.js';
+export { seedCity, type CityOptions, type CityCounts } from './city.js';
 export { seedSpatial, type SpatialSeeded } from './spatial.js';

@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000001Foundation } from './Migration20261124000001Foundation.js';
 import { Migration20261124000002Divisions } from './Migration20261124000002Divisions.js';
+import { Migration20261124001000BaseLibraries } from './Migration20261124001000BaseLibraries.js';
 import { Migration20261124002001Spatial } from './Migration20261124002001Spatial.js';
 import { Migration20261124003001SystemKeys } from './Migration20261124003001SystemKeys.js';
 import { Migration20261124003002Audit } from './Migration20261124003002Audit.js';
@@ -14,6 +15,7 @@ import { Migration20261124004001Catalog } from './Migration20261124004001Catalog
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261124000001Foundation', class: Migration20261124000001Foundation },
   { name: 'Migration20261124000002Divisions', class: Migration20261124000002Divisions },
+  { name: 'Migration20261124001000BaseLibraries', class: Migration20261124001000BaseLibraries },
   { name: 'Migration20261124002001Spatial', class: Migration20261124002001Spatial },
   { name: 'Migration20261124003001SystemKeys', class: Migration20261124003001SystemKeys },
   { name: 'Migration20261124003002Audit', class: Migration20261124003002Audit },

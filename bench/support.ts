@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { syncRegisters } from '../src/catalog/index.js';
+import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres, type Database } from '../src/db/index.js';
+import { createLogger } from '../src/log.js';
+import { loadReferenceData } from '../src/registries/index.js';
+import { freePort } from '../test/support/ports.js';
+
+export const logger = createLogger('warn');
+
+/**
+ * A migrated database of its own for a benchmark: on `DATABASE_URL`'s server when set (a fresh
+ * database is created there), else on an embedded PostgreSQL in a temporary directory.
+ */
+export async function benchDatabase(name: string): Promise<{ db: Database; url: string; dataDir: string; close(): Promise<void> }> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `huitong-bench-`));
+  let adminUrl = process.env.DATABASE_URL;
+  let stop = async () => {};
+  if (!adminUrl) {
+    const server = await startEmbeddedPostgres({ dir: dataDir, port: await freePort(), logger });
+    adminUrl = server.adminUrl;
+    stop = () => server.stop();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const admin = new (await import('pg')).default.Client(adminUrl);
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+  await createDatabaseIfMissing(adminUrl, name);
+  // At 'error': connections the server drops while the benchmark shuts down are no news.
+  const db = await connectDatabase(u.toString(), { poolMax: 10, logger: createLogger('error') });
+  await migrate(db);
+  await syncRegisters(db.pool);
+  await loadReferenceData(db.pool);
+  return {
+    db,
+    url: u.toString(),
+    dataDir,
+    async close() {
+      await db.close();
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Fires POSTs of `bodies` (in turn) at `url` from a worker thread, so the load does not share the server's event loop. */
+export async function load(url: string, bodies: string[], headers: Record<string, string>, seconds: number, connections: number): Promise<LoadResult> {
+  const fire = (duration: number) => autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration,
+    workers: 1,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: bodies.map((body) => ({ method: 'POST', body })),
+  });
+  // A short warm-up first, so that each server is measured after its code is optimised.
+  await fire(Math.min(2, seconds));
+  const result = await fire(seconds);
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en');
