@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
 import { auditCommand } from './audit/command.js';
-import { syncRegisters } from './catalog/index.js';
+import { syncRegisters, syncResources } from './catalog/index.js';
 import { catalogCommand } from './catalog/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -73,6 +73,7 @@ const commands: Record<string, Command> = {
       const opened = await openDatabase(config, logger);
       try {
         const registered = await syncRegisters(opened.db.pool);
+        await syncResources(opened.db.pool);
         await loadReferenceData(opened.db.pool);
         process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });

@@ -1,6 +1,7 @@
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { seedCity } from './city.js';
+import { grantDemoAccess } from './grants.js';
 import { seedSpatial } from './spatial.js';
 
 /** Persons in the demo city: small enough to load in seconds on first start. */
@@ -18,8 +19,9 @@ export async function loadDemo(db: Database, logger: Logger): Promise<boolean> {
   const started = Date.now();
   await seedSpatial(db.pool, { scale: 0.2 }); // geometry, grids, ~22,000 addresses, indicators, components
   const counts = await seedCity(db.pool, { persons: DEMO_PERSONS });
+  const grants = await grantDemoAccess(db.pool);
   await markDemoLoaded(db);
-  logger.info({ ms: Date.now() - started, ...counts }, 'demo data loaded');
+  logger.info({ ms: Date.now() - started, ...counts, grants }, 'demo data loaded');
   return true;
 }
 

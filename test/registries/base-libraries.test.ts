@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { seedCity } from '../../src/simulate/index.js';
+import { grantDemoAccess, seedCity } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { watchStatements } from '../support/statements.js';
 
@@ -9,6 +9,9 @@ const one = async <T>(sql: string, params: unknown[] = []) => (await hub.db.pool
 beforeAll(async () => {
   hub = await startTestHub();
   await seedCity(hub.db.pool, { persons: 3000, seed: 7 });
+  // The demo's grants: civil affairs may read the base libraries for low-income checks.
+  await grantDemoAccess(hub.db.pool);
+  await hub.services.catalog.reload();
 });
 afterAll(() => hub?.close());
 
@@ -266,3 +269,22 @@ async function countStatements(work: () => Promise<void>): Promise<number> {
     watch.restore();
   }
 }
+
+test('statistics, holding no grant on personal data, sees ID numbers and names masked, and is told so', async () => {
+  const { id, name } = await one<{ id: string; name: string }>(`select id_number as id, name from person where valid_to is null limit 1`);
+  const doc = `query ($id: String!) { person(idNumber: $id) { idNumber name } }`;
+  const clear = await ask(doc, { id });
+  expect(clear.data.person).toEqual({ idNumber: id, name });
+
+  const res = await hub.as('statistics', { purpose: 'statistical-analysis', caseNumber: 'TJ-2026-01' }).query(doc, { id });
+  expect(res.errors).toBeUndefined();
+  expect(res.data.person.idNumber).toBe(`${id.slice(0, 6)}********${id.slice(-4)}`);
+  expect(res.data.person.name).not.toBe(name);
+  expect(res.data.person.name.startsWith(name[0])).toBe(true);
+  expect(res.extensions?.access).toMatchObject({
+    masked: expect.arrayContaining([
+      { path: ['person', 'idNumber'], rule: 'id-number' },
+      { path: ['person', 'name'], rule: 'name' },
+    ]),
+  });
+});
