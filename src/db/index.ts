@@ -8,7 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { migrations } from './migrations/index.js';
 
 export { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
-export { applyVersion, VERSION_COLUMNS, versionAt, withProvenance, type Applied, type IncomingVersion, type Provenance, type VersionedTable } from './versions.js';
+export { applyVersion, VERSION_COLUMNS, versionColumns, versionAt, withProvenance, type Applied, type IncomingVersion, type Provenance, type VersionedTable } from './versions.js';
 
 /**
  * The hub's handle on PostgreSQL: a `pg` pool for hot paths (plain SQL, one round trip per

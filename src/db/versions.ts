@@ -19,12 +19,20 @@ export interface Provenance {
   appliedAt: string;
 }
 
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * Version and provenance columns, under the names `withProvenance` and the libraries read. Moments
+ * come as ISO 8601 text in UTC (`2026-03-01T02:00:00.000Z`) straight from PostgreSQL, the same in
+ * every library, so no Date is built for a field nobody asked for.
+ */
+export function versionColumns(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  const iso = (column: string) => `to_char(${a}${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return `${iso('valid_from')} as "validFrom", ${iso('valid_to')} as "validTo",
+  ${a}source_system as "sourceSystem", ${a}source_key as "sourceKey", ${a}resource_code as "resourceCode",
+  ${a}resource_version as "resourceVersion", ${iso('fetched_at')} as "fetchedAt", ${iso('applied_at')} as "appliedAt"`;
+}
 
-/** Version and provenance columns, aliased for `withProvenance`. */
-export const VERSION_COLUMNS = `${iso('valid_from')} as "validFrom", ${iso('valid_to')} as "validTo",
-  source_system as "sourceSystem", source_key as "sourceKey", resource_code as "resourceCode",
-  resource_version as "resourceVersion", ${iso('fetched_at')} as "fetchedAt", ${iso('applied_at')} as "appliedAt"`;
+export const VERSION_COLUMNS = versionColumns();
 
 /** Moves the provenance columns of a row read with `VERSION_COLUMNS` into its `provenance` object. */
 export function withProvenance<T>(row: Record<string, unknown>): T {

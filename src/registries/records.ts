@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
+import { parseAsOf as parseAsOfInstant } from '../server/as-of.js';
 import { badUserInput } from '../server/errors.js';
 
 /**
@@ -24,26 +25,14 @@ export interface Versioned {
   appliedAt: string;
 }
 
+export { VERSION_COLUMNS, versionColumns } from '../db/index.js';
+
 /**
- * Columns of provenance and history, selected under the names of `Versioned`. Moments come as
- * ISO 8601 text straight from PostgreSQL, so no Date is built for a field nobody asked for.
+ * `asOf` as given by a caller (an existing ISO date, meaning its start in UTC, or a date-time with
+ * an offset), as an ISO instant; null for now.
  */
-export const versionColumns = (alias = '') => {
-  const a = alias ? `${alias}.` : '';
-  const iso = (column: string, as: string) => `to_json(${a}${column}) #>> '{}' as "${as}"`;
-  return `${iso('valid_from', 'validFrom')}, ${iso('valid_to', 'validTo')}, ${a}source_system as "sourceSystem",
-  ${a}source_key as "sourceKey", ${a}resource_code as "resourceCode", ${a}resource_version as "resourceVersion",
-  ${iso('fetched_at', 'fetchedAt')}, ${iso('applied_at', 'appliedAt')}`;
-};
-
-export const VERSION_COLUMNS = versionColumns();
-
-/** `asOf` as given by a caller: an ISO 8601 date or date-time; a date alone means its start (UTC). */
 export function parseAsOf(asOf: string | null | undefined, argument = 'asOf'): AsOf {
-  if (asOf === null || asOf === undefined) return null;
-  const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(asOf) ? Date.parse(asOf) : NaN;
-  if (Number.isNaN(ms)) throw badUserInput(argument, 'not an ISO 8601 date or date-time');
-  return new Date(ms).toISOString();
+  return asOf === null || asOf === undefined ? null : parseAsOfInstant(asOf, argument).toISOString();
 }
 
 /**
