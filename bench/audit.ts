@@ -11,12 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { loadDevIssuer } from '../src/access/index.js';
-import { syncRegisters } from '../src/catalog/index.js';
 import { readConfig } from '../src/config.js';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../src/db/index.js';
 import { createLogger } from '../src/log.js';
-import { serveHub } from '../src/main.js';
-import { loadReferenceData } from '../src/registries/index.js';
+import { prepareRegisters, serveHub } from '../src/main.js';
 import { freePort } from '../test/support/ports.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -41,8 +39,7 @@ try {
   });
   const db = await connectDatabase(url, { poolMax: config.dbPoolMax, logger });
   await migrate(db);
-  await syncRegisters(db.pool);
-  await loadReferenceData(db.pool);
+  await prepareRegisters(db.pool);
 
   const audited = await serveHub(config, logger, db);
   const unaudited = await serveHub(config, logger, db, { audit: false });

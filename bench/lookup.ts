@@ -16,7 +16,7 @@ import type pg from 'pg';
 import { loadDevIssuer } from '../src/access/index.js';
 import { readConfig } from '../src/config.js';
 import { serveHub } from '../src/main.js';
-import { seedCity } from '../src/simulate/index.js';
+import { grantDemoAccess, seedCity } from '../src/simulate/index.js';
 import { benchDatabase, fmt, load, logger, type LoadResult } from './support.js';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
@@ -33,6 +33,8 @@ try {
   const { db } = bench;
   process.stdout.write(`seeding ${fmt(PERSONS)} persons…\n`);
   await seedCity(db.pool, { persons: PERSONS });
+  // As in the demo: civil affairs holds a grant on the population for low-income checks.
+  await grantDemoAccess(db.pool);
   const { rows: size } = await db.pool.query<{ persons: number; bytes: string }>(
     `select count(*)::int as persons, pg_size_pretty(pg_total_relation_size('person')) as bytes from person`);
   const { rows: sample } = await db.pool.query<{ id: string }>(`select id_number as id from person order by random() limit 5000`);

@@ -12,12 +12,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadDevIssuer } from '../src/access/index.js';
-import { syncRegisters } from '../src/catalog/index.js';
 import { readConfig } from '../src/config.js';
 import { connectDatabase, migrate } from '../src/db/index.js';
 import { createLogger } from '../src/log.js';
-import { serveHub } from '../src/main.js';
-import { loadReferenceData } from '../src/registries/index.js';
+import { prepareRegisters, serveHub } from '../src/main.js';
 import { seedSpatial } from '../src/simulate/index.js';
 import { SpatialRandom } from '../src/simulate/spatial-prng.js';
 
@@ -46,8 +44,7 @@ if (!url) throw new Error('Set DATABASE_URL to a PostgreSQL database to run agai
 const logger = createLogger('warn');
 const db = await connectDatabase(url, { poolMax: 10, logger });
 await migrate(db);
-await syncRegisters(db.pool);
-await loadReferenceData(db.pool);
+await prepareRegisters(db.pool);
 await seedSpatial(db.pool, { scale: 0.2 });
 const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-bench-'));
 const config = readConfig({ DATABASE_URL: url, HUITONG_DATA_DIR: dataDir, HUITONG_DEV_ISSUER: 'true', LOG_LEVEL: 'warn' });

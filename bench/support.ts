@@ -2,10 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { syncRegisters } from '../src/catalog/index.js';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres, type Database } from '../src/db/index.js';
+import { prepareRegisters } from '../src/main.js';
 import { createLogger } from '../src/log.js';
-import { loadReferenceData } from '../src/registries/index.js';
 import { freePort } from '../test/support/ports.js';
 
 export const logger = createLogger('warn');
@@ -33,8 +32,7 @@ export async function benchDatabase(name: string): Promise<{ db: Database; url: 
   // At 'error': connections the server drops while the benchmark shuts down are no news.
   const db = await connectDatabase(u.toString(), { poolMax: 10, logger: createLogger('error') });
   await migrate(db);
-  await syncRegisters(db.pool);
-  await loadReferenceData(db.pool);
+  await prepareRegisters(db.pool);
   return {
     db,
     url: u.toString(),

@@ -2,12 +2,10 @@ import { parseArgs } from 'node:util';
 import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
 import { auditCommand } from './audit/command.js';
-import { syncRegisters, syncResources } from './catalog/index.js';
 import { catalogCommand } from './catalog/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, startHub } from './main.js';
-import { loadReferenceData } from './registries/index.js';
+import { openDatabase, prepareRegisters, startHub } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 
 interface Command {
@@ -72,9 +70,7 @@ const commands: Record<string, Command> = {
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
       const opened = await openDatabase(config, logger);
       try {
-        const registered = await syncRegisters(opened.db.pool);
-        await syncResources(opened.db.pool);
-        await loadReferenceData(opened.db.pool);
+        const registered = await prepareRegisters(opened.db.pool);
         process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         if (persons === undefined && seed === undefined && !values.replace) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type pg from 'pg';
 import { createIdentity } from './access/index.js';
 import { createAudit } from './audit/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
@@ -71,14 +72,24 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
   };
 }
 
+/**
+ * What every hub database holds whatever its data: registered departments and purposes, the
+ * catalogue's resources from `catalog/`, and the reference data (divisions, indicator definitions).
+ * Idempotent; run at every start.
+ */
+export async function prepareRegisters(pool: pg.Pool): Promise<{ departments: number; purposes: number }> {
+  const registered = await syncRegisters(pool);
+  await syncResources(pool);
+  await loadReferenceData(pool);
+  return registered;
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
-    await syncRegisters(opened.db.pool);
-    await syncResources(opened.db.pool);
-    await loadReferenceData(opened.db.pool);
+    await prepareRegisters(opened.db.pool);
     if (config.loadDemo) await loadDemo(opened.db, logger);
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');

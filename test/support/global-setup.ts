@@ -2,10 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { syncRegisters, syncResources } from '../../src/catalog/index.js';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
+import { prepareRegisters } from '../../src/main.js';
 import { createLogger } from '../../src/log.js';
-import { loadReferenceData } from '../../src/registries/index.js';
 import { freePort } from './ports.js';
 
 export const TEMPLATE = 'huitong_template';
@@ -42,9 +41,7 @@ export default async function setup(project: TestProject) {
   await createDatabaseIfMissing(adminUrl, TEMPLATE);
   const db = await connectDatabase(templateUrl, { poolMax: 2, logger });
   await migrate(db);
-  await syncRegisters(db.pool);
-  await syncResources(db.pool);
-  await loadReferenceData(db.pool);
+  await prepareRegisters(db.pool);
   await db.close();
   project.provide('adminUrl', adminUrl);
   return stop;
