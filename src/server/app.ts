@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
@@ -11,6 +12,17 @@ import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
 import { buildSchema } from './schema.js';
+
+/** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
+const GRAPHIQL = {
+  title: 'Huitong (汇通) GraphQL exchange',
+  headers: JSON.stringify(
+    { authorization: 'Bearer <npx huitong token --dept civil-affairs>', 'x-purpose': 'low-income-verification', 'x-case-number': 'DEMO-0001' },
+    null,
+    2,
+  ),
+  defaultQuery: '{\n  hub {\n    departments { code name }\n    purposes { code legalBasis }\n  }\n}\n',
+};
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
@@ -35,7 +47,9 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       useAccessReport(),
     ],
     graphqlEndpoint: '/graphql',
-    graphiql: dev ? { title: 'Huitong (汇通) GraphQL exchange' } : false,
+    graphiql: dev ? GRAPHIQL : false,
+    // GraphiQL's scripts and styles served from the hub itself: government networks are often offline.
+    renderGraphiQL,
     landingPage: false,
     maskedErrors: { isDev: dev },
     logging: {
