@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
+import type { Provenance } from '../db/index.js';
 import { parseAsOf as parseAsOfInstant } from '../server/as-of.js';
 import { badUserInput } from '../server/errors.js';
 
@@ -13,16 +14,10 @@ import { badUserInput } from '../server/errors.js';
 export type AsOf = string | null;
 
 /** Every record carries the moment it was read at, so its cross-links answer for the same moment. */
-export interface Versioned {
+export interface Versioned extends Provenance {
   asOf: AsOf;
   validFrom: string;
   validTo: string | null;
-  sourceSystem: string;
-  sourceKey: string;
-  resourceCode: string;
-  resourceVersion: string;
-  fetchedAt: string;
-  appliedAt: string;
 }
 
 export { VERSION_COLUMNS, versionColumns } from '../db/index.js';
