@@ -8,8 +8,12 @@ export {
   type Touched,
   type PolicySource,
   type AccessReport,
+  type ArgumentRoute,
+  type Holder,
+  subjectKey,
 } from './session.js';
-export { guardResourceFields } from './guard.js';
+export { guardResourceFields, guardOf, CONTROL_ARGUMENTS, type GuardDecision } from './guard.js';
+export { schemaReach, type SchemaReach } from './reach.js';
 export { decideField, type FieldDecision, type FieldQuestion, type Grant, type ResourcePolicy, type WithholdReason } from './decide-field.js';
 export { applyMask, maskIdNumber, maskMobile, maskName, type DisplayMask } from './mask.js';
 export { ACCEPTED_ALGORITHMS, type AcceptedAlgorithm } from './algorithms.js';

@@ -1,6 +1,5 @@
 import {
   getNamedType,
-  isAbstractType,
   isObjectType,
   isInterfaceType,
   Kind,
@@ -10,7 +9,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { getDirective } from '@graphql-tools/utils';
+import { schemaReach } from './reach.js';
 import type { Registers } from './registers.js';
 import type { StatedPurpose } from './session.js';
 
@@ -45,10 +44,11 @@ export async function readStatedPurpose(headers: Headers, registers: Registers):
 const decided = new WeakMap<DocumentNode, Map<string, boolean>>();
 
 /**
- * Whether executing the operation could read a value of a `@resource` type: decided from the
- * document and the schema alone, before anything runs, following fragments and abstract types.
- * Decided once per parsed document (yoga caches parsed documents, so a repeated query costs a
- * WeakMap look-up).
+ * Whether executing the operation could touch resource data: select a field whose type reaches a
+ * `@resource` type, whatever it selects below it (a bare `totalCount` or `pageInfo` of a filtered
+ * list, or a look-up's argument, concerns the records as much as their fields). Decided from the
+ * document and the schema alone, before anything runs, following fragments and abstract types;
+ * once per parsed document (yoga caches parsed documents, so a repeated query costs a WeakMap look-up).
  */
 export function readsResource(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
   let byOperation = decided.get(document);
@@ -60,7 +60,7 @@ export function readsResource(schema: GraphQLSchema, document: DocumentNode, ope
 }
 
 function decide(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
-  const resourceTypes = resourceTypesOf(schema);
+  const { reaching } = schemaReach(schema);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
@@ -76,10 +76,8 @@ function decide(schema: GraphQLSchema, document: DocumentNode, operationName?: s
         case Kind.FIELD: {
           if (!isObjectType(parent) && !isInterfaceType(parent)) return false;
           const field = parent.getFields()[selection.name.value];
-          if (!field) return false;
-          const type = getNamedType(field.type);
-          if (resourceTypes.has(type.name)) return true;
-          return !!selection.selectionSet && visit(selection.selectionSet, type as GraphQLCompositeType);
+          // A type that reaches no resource type holds none below it either.
+          return !!field && reaching.has(getNamedType(field.type).name);
         }
         case Kind.INLINE_FRAGMENT: {
           const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
@@ -96,20 +94,4 @@ function decide(schema: GraphQLSchema, document: DocumentNode, operationName?: s
     });
 
   return visit(operation.selectionSet, root);
-}
-
-const resourceTypesBySchema = new WeakMap<GraphQLSchema, Set<string>>();
-
-/** Names of the `@resource` types, and of the interfaces and unions that may resolve to one. */
-function resourceTypesOf(schema: GraphQLSchema): Set<string> {
-  let names = resourceTypesBySchema.get(schema);
-  if (names) return names;
-  names = new Set();
-  const types = Object.values(schema.getTypeMap());
-  for (const type of types) if (isObjectType(type) && getDirective(schema, type, 'resource')?.length) names.add(type.name);
-  for (const type of types) {
-    if (isAbstractType(type) && schema.getPossibleTypes(type).some((t) => names!.has(t.name))) names.add(type.name);
-  }
-  resourceTypesBySchema.set(schema, names);
-  return names;
 }

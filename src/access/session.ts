@@ -28,8 +28,36 @@ export interface FieldRelease {
   subject: string | null;
   /** Whether the field's type is an object type (a cross-link such as `household`), not a data item. */
   linksRecords: boolean;
+  /** The catalogue item that decides the value. (Default: `field`) */
+  item?: string;
+  /** The value is another subject's key (`@identifies`): released, it is recorded as a subject too. */
+  identifies?: boolean;
   path: Path;
 }
+
+/** The resource record holding a value of a non-resource type (`Provenance`), which decides its fields. */
+export interface Holder {
+  resource: string;
+  /** The holder's field the value hangs on, e.g. `provenance`. */
+  field: string;
+  subject: string | null;
+  /** The holder's `@subject` field (its subject key item). */
+  subjectItem: string | null;
+}
+
+/** How one argument (or input field) of a field reaching resource data is put to the policy. */
+export interface ArgumentRoute {
+  /** `key`: names a subject of `resource`; `filter`: selects records by `items`. */
+  kind: 'key' | 'filter';
+  /** Path in the field's arguments, e.g. `['filter', 'name']`, and the same joined by dots. */
+  path: string[];
+  argument: string;
+  resource: string;
+  items: string[];
+}
+
+/** How a subject key is written in the audit trail: trimmed, upper case (a lowercase x is an X). */
+export const subjectKey = (value: string) => value.trim().toUpperCase();
 
 /** What the request has touched, per resource: the audit entry is written from this. */
 export interface Touched {
@@ -62,6 +90,7 @@ export class AccessSession {
   readonly touched = new Map<string, Touched>();
   readonly report: AccessReport = { masked: [], withheld: [] };
   private readonly decisions = new Map<string, FieldDecision>();
+  private readonly holders = new WeakMap<Path, Holder>();
   private readonly today = hubToday();
 
   constructor(
@@ -75,13 +104,7 @@ export class AccessSession {
    * value, its masked form, or `null` (withheld). Throws when nobody or no purpose is stated.
    */
   release(release: FieldRelease, value: unknown): unknown {
-    if (!this.principal) throw new HubError('UNAUTHENTICATED', 'A signed token is needed to read catalogue resources.');
-    if (!this.purpose) throw new HubError('PURPOSE_REQUIRED', 'State the purpose (X-Purpose) and case (X-Case-Number) of the query.');
-    let touched = this.touched.get(release.resource);
-    if (!touched) {
-      touched = { fields: new Set(), subjects: new Set() };
-      this.touched.set(release.resource, touched);
-    }
+    const touched = this.touching(release.resource);
     // Whom the request concerned is recorded whatever it was shown; a field only once it is
     // released, in clear or masked (a withheld field did not leave the hub).
     if (release.subject) touched.subjects.add(release.subject);
@@ -90,15 +113,19 @@ export class AccessSession {
       return value;
     }
 
-    const decision = this.decide(release);
+    const decision = this.decide(release.resource, release.item ?? release.field, release.linksRecords);
+    // A cross-link key that leaves, even masked, names the subject it links to.
+    const links = () => release.identifies && typeof value === 'string' && touched.subjects.add(subjectKey(value));
     if (decision.effect === 'allow') {
       touched.fields.add(release.field);
+      links();
       return value;
     }
     if (decision.effect === 'mask') {
       const masked = applyMask(decision.rule, value);
       if (masked !== null) {
         touched.fields.add(release.field);
+        links();
         this.report.masked.push({ path: pathOf(release.path), rule: decision.rule });
         return masked;
       }
@@ -107,22 +134,77 @@ export class AccessSession {
     return null;
   }
 
-  private decide(release: FieldRelease): FieldDecision {
-    const key = `${release.resource}\u0000${release.field}`;
+  /** A count of resource records (`totalCount`) is an access too: it needs a purpose and is audited. */
+  count(resource: string): void {
+    this.touching(resource).fields.add('count');
+  }
+
+  /**
+   * An argument of a field reaching resource data: a key names its subject(s) in the audit entry,
+   * found or not; a filter is allowed only on items the caller may see in the clear (a caller who
+   * sees names masked must not find persons by name), else `FORBIDDEN` naming the argument.
+   */
+  consult(route: ArgumentRoute, value: unknown): void {
+    const touched = this.touching(route.resource);
+    if (route.kind === 'key') {
+      for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') touched.subjects.add(subjectKey(v));
+    } else {
+      for (const item of route.items) {
+        const decision = this.decide(route.resource, item, false);
+        if (decision.effect !== 'allow') {
+          throw new HubError('FORBIDDEN', `${route.argument}: the caller may not select ${route.resource} records by ${item}.`, {
+            reason: 'filter-not-granted',
+            argument: route.argument,
+            item,
+          });
+        }
+      }
+    }
+    touched.fields.add(`arg:${route.argument}`);
+  }
+
+  /** Remembers the record holding a value of a non-resource type, for that value's fields. */
+  hold(path: Path, holder: Holder): void {
+    this.holders.set(path, holder);
+  }
+
+  /** The nearest record above `path` that holds it, if any. */
+  holderOf(path: Path): Holder | null {
+    for (let p = path.prev; p; p = p.prev) {
+      const holder = this.holders.get(p);
+      if (holder) return holder;
+    }
+    return null;
+  }
+
+  /** The resource's record of this request; throws when nobody or no purpose is stated. */
+  private touching(resource: string): Touched {
+    if (!this.principal) throw new HubError('UNAUTHENTICATED', 'A signed token is needed to read catalogue resources.');
+    if (!this.purpose) throw new HubError('PURPOSE_REQUIRED', 'State the purpose (X-Purpose) and case (X-Case-Number) of the query.');
+    let touched = this.touched.get(resource);
+    if (!touched) {
+      touched = { fields: new Set(), subjects: new Set() };
+      this.touched.set(resource, touched);
+    }
+    return touched;
+  }
+
+  private decide(code: string, item: string, linksRecords: boolean): FieldDecision {
+    const key = `${code}\u0000${item}\u0000${linksRecords}`;
     let decision = this.decisions.get(key);
     if (!decision) {
-      const resource = this.policy.resource(release.resource);
+      const resource = this.policy.resource(code);
       // Fields linking to other records (e.g. `household`, `division`) are no data items: the
       // linked type is a resource of its own and is guarded field by field.
       decision =
-        resource && release.linksRecords && !resource.items.has(release.field)
+        resource && linksRecords && !resource.items.has(item)
           ? ALLOW
           : decideField({
               department: this.principal!.department,
               purpose: this.purpose!.code,
-              field: release.field,
+              field: item,
               resource,
-              grants: this.policy.grants(this.principal!.department, release.resource),
+              grants: this.policy.grants(this.principal!.department, code),
               today: this.today,
             });
       this.decisions.set(key, decision);
