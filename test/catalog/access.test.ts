@@ -132,7 +132,7 @@ describe('a request, its approval and its revocation', () => {
     const { rows } = await hub.db.pool.query(`select resources from audit_entry where operation_name = 'Ungranted'`);
     expect(rows[0].resources).toContainEqual({
       resource: 'test.citizen',
-      fields: ['district', 'division', 'idNumber', 'mobile', 'name'],
+      fields: ['arg:idNumber', 'district', 'division', 'idNumber', 'mobile', 'name'],
       subjects: [zhang.idNumber],
     });
   });

@@ -7,9 +7,9 @@ import { buildSchema } from '../../src/server/index.js';
  */
 export const CITIZEN_SDL = /* GraphQL */ `
   extend type Query {
-    citizen(idNumber: String!): Citizen
+    citizen(idNumber: String! @key(resource: "test.citizen")): Citizen
     citizens: [Citizen!]!
-    secret(id: String!): Secret
+    secret(id: String! @key(resource: "test.secret")): Secret
   }
   type Citizen @resource(code: "test.citizen") {
     idNumber: String @subject
