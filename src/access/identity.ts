@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { loadDevIssuer } from './dev-issuer.js';
 import { SystemKeys } from './keys.js';
 import { listenForRegisterChanges } from './notifications.js';
-import { readStatedPurpose } from './purpose.js';
+import { PurposeRefused, readStatedPurpose } from './purpose.js';
 import { Registers } from './registers.js';
 import { AccessSession, type PolicySource } from './session.js';
 import { TokenRefused, TokenVerifier } from './tokens.js';
@@ -66,6 +66,10 @@ export async function openAccessSession(headers: Headers, identity: Identity, po
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
   if (!match || match[1].length > MAX_TOKEN_LENGTH) throw new TokenRefused('malformed');
   const principal = await identity.tokens.verify(match[1]);
-  const purpose = await readStatedPurpose(headers, identity.registers);
-  return new AccessSession(principal, purpose, policy);
+  try {
+    return new AccessSession(principal, await readStatedPurpose(headers, identity.registers), policy);
+  } catch (err) {
+    if (err instanceof PurposeRefused) err.principal = principal;
+    throw err;
+  }
 }

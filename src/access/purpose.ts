@@ -11,12 +11,14 @@ import {
 } from 'graphql';
 import { schemaReach } from './reach.js';
 import type { Registers } from './registers.js';
-import type { StatedPurpose } from './session.js';
+import type { Principal, StatedPurpose } from './session.js';
 
 /** Why a stated purpose was refused. */
 export type PurposeProblem = 'missing-purpose' | 'missing-case-number' | 'unknown-purpose' | 'malformed-case-number';
 
 export class PurposeRefused extends Error {
+  /** Who stated it, once the token is verified: the refusal is audited under their name. */
+  principal: Principal | null = null;
   constructor(readonly reason: PurposeProblem) {
     super(`purpose refused: ${reason}`);
   }

@@ -42,3 +42,32 @@ export function draftFor(access: AccessSession, operation: { document: DocumentN
     outcome,
   };
 }
+
+/** Stands for the caller when a request is refused before its token names anybody. */
+export const UNAUTHENTICATED_CALLER = '(unauthenticated)';
+
+/**
+ * The entry for an attempt refused before it ran (token, purpose, rate limit, operation limits):
+ * who, if the token was verified, what was sent (the SHA-256 of the document's text as received,
+ * since a refused document may not even parse) and `refused:<code>:<reason>`.
+ */
+export function refusalDraft(
+  principal: { department: string; system: string; roles: readonly string[] } | null,
+  request: { query: string | null; operationName: string | null },
+  refusal: { code: string; reason: string | null },
+): AuditDraft {
+  return {
+    at: new Date(),
+    department: principal?.department ?? UNAUTHENTICATED_CALLER,
+    system: principal?.system ?? UNAUTHENTICATED_CALLER,
+    roles: principal ? [...principal.roles] : [],
+    purpose: null,
+    caseNumber: null,
+    operationName: request.operationName,
+    documentHash: createHash('sha256').update(request.query ?? '').digest('hex'),
+    resources: [],
+    subjects: [],
+    resultSize: 0,
+    outcome: `refused:${refusal.code}${refusal.reason ? `:${refusal.reason}` : ''}`,
+  };
+}

@@ -7,7 +7,7 @@ export { entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type Resourc
 export { loadHubKey, HUB_KEY_FILE, type HubKey } from './hub-key.js';
 export { verifyChain, type ChainBreak, type ChainProblem, type ChainReport } from './verify.js';
 export { accessesAbout, type AccessRecord } from './tracker.js';
-export { draftFor } from './draft.js';
+export { draftFor, refusalDraft, UNAUTHENTICATED_CALLER } from './draft.js';
 export { auditResolvers } from './graphql.js';
 
 /** The audit trail as the running hub holds it. */

@@ -51,3 +51,12 @@ test('a query that touches no resource type records nothing', async () => {
   await graphql({ schema, source: '{ __typename }', contextValue: { access } });
   expect(access.touched.size).toBe(0);
 });
+
+test('a withheld non-null field (a resource no longer catalogued) is null without failing its parent', async () => {
+  const retired: PolicySource = { resource: () => undefined, grants: () => [] };
+  const access = new AccessSession({ department: 'civil-affairs', system: 'test', roles: ['consumer'] }, { code: 'social-assistance', caseNumber: 'T-1' }, retired);
+  const result = await graphql({ schema, source: '{ people { idNumber name } }', contextValue: { access } });
+  expect(result.errors).toBeUndefined();
+  expect(result.data).toEqual({ people: [{ idNumber: null, name: null }, { idNumber: null, name: null }] });
+  expect(access.report.withheld[0]).toEqual({ path: ['people', 0, 'idNumber'], reason: 'not-catalogued' });
+});

@@ -1,20 +1,35 @@
-import { getOperationAST, type ExecutionResult } from 'graphql';
+import { getOperationAST, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { readsResource } from '../../access/index.js';
-import { draftFor } from '../../audit/index.js';
+import { draftFor, refusalDraft } from '../../audit/index.js';
 import type { HubContext, HubServices } from '../context.js';
 import { HubError } from '../errors.js';
+import { principals } from './identity.js';
+
+/** `BAD_USER_INPUT` reasons that are operation limits: the attempt is refused, not mistaken. */
+const LIMIT_REASONS = new Set(['max-depth', 'max-aliases', 'max-tokens', 'max-directives', 'max-cost', 'persisted-only', 'persisted-not-found']);
+/** Codes that refuse a request before it runs. */
+const REFUSAL_CODES = new Set(['UNAUTHENTICATED', 'PURPOSE_REQUIRED', 'RATE_LIMITED', 'FORBIDDEN']);
 
 /**
- * Fail closed: an operation that could read a `@resource` type, or released any of its values, is
+ * Fail closed: an operation that could touch resource data, or released any of its values, is
  * answered only after its audit entry is committed, refused ones included. If the entry cannot be
  * written the answer is replaced by `AUDIT_UNAVAILABLE` and no data goes out.
+ * Attempts refused before they run (a refused token or purpose, the rate limit, an operation limit)
+ * are entered too, as `refused:<code>:<reason>`, whatever they asked for.
  * `record: false` exists for the benchmark's baseline only; the hub always records.
  */
 export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<HubContext> {
+  const sent = new WeakMap<Request, { query: string | null; operationName: string | null }>();
+  const executed = new WeakSet<Request>();
   return {
+    onParams({ request, params }) {
+      if (record) sent.set(request, { query: params.query ?? null, operationName: params.operationName ?? null });
+    },
     onExecute({ args }) {
       if (!record) return;
+      const request = (args.contextValue as HubContext & { request?: Request }).request;
+      if (request) executed.add(request);
       return {
         async onExecuteDone({ result, setResult }) {
           const { access } = args.contextValue;
@@ -32,7 +47,29 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
         },
       };
     },
+    async onResultProcess({ request, result, setResult }) {
+      if (!record || executed.has(request) || Array.isArray(result) || !isSingleResult(result)) return;
+      const refusal = refusalOf(result.errors ?? []);
+      if (!refusal) return;
+      const params = sent.get(request) ?? { query: null, operationName: null };
+      try {
+        await hub.audit.log.record(refusalDraft(principals.get(request) ?? null, params, refusal));
+      } catch (err) {
+        // Nothing is released by a refusal; the caller is told the trail is down, as for any request.
+        hub.logger.error({ err }, 'audit entry of a refused request not written');
+        setResult({ errors: [auditUnavailable()] });
+      }
+    },
   };
+}
+
+function refusalOf(errors: readonly GraphQLError[]): { code: string; reason: string | null } | null {
+  for (const error of errors) {
+    const code = String(error.extensions?.code ?? '');
+    const reason = typeof error.extensions?.reason === 'string' ? error.extensions.reason : null;
+    if (REFUSAL_CODES.has(code) || (code === 'BAD_USER_INPUT' && reason && LIMIT_REASONS.has(reason))) return { code, reason };
+  }
+  return null;
 }
 
 const auditUnavailable = () =>
