@@ -1,6 +1,6 @@
 import { getOperationAST, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { readsResource } from '../../access/index.js';
+import { openAccessSession, PurposeRefused, readsResource, type Principal } from '../../access/index.js';
 import { draftFor, refusalDraft } from '../../audit/index.js';
 import type { HubContext, HubServices } from '../context.js';
 import { HubError } from '../errors.js';
@@ -53,7 +53,7 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
       if (!refusal) return;
       const params = sent.get(request) ?? { query: null, operationName: null };
       try {
-        await hub.audit.log.record(refusalDraft(principals.get(request) ?? null, params, refusal));
+        await hub.audit.log.record(refusalDraft(principals.get(request) ?? (await callerOf(request, hub)), params, refusal));
       } catch (err) {
         // Nothing is released by a refusal; the caller is told the trail is down, as for any request.
         hub.logger.error({ err }, 'audit entry of a refused request not written');
@@ -61,6 +61,19 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
       }
     },
   };
+}
+
+/**
+ * Who sent a request refused before its context was built (an operation limit is checked first):
+ * its token verified now (verified tokens are cached), or nobody when it has none that verifies.
+ */
+async function callerOf(request: Request, hub: HubServices): Promise<Principal | null> {
+  if (!request.headers.get('authorization')) return null;
+  try {
+    return (await openAccessSession(request.headers, hub.identity, hub.catalog)).principal;
+  } catch (err) {
+    return err instanceof PurposeRefused ? err.principal : null;
+  }
 }
 
 function refusalOf(errors: readonly GraphQLError[]): { code: string; reason: string | null } | null {
