@@ -190,6 +190,12 @@ describe('refused attempts are in the audit chain', () => {
     expect(await last()).toMatchObject({ department: 'statistics', system: 'burst', outcome: 'refused:RATE_LIMITED' });
   });
 
+  test('a query an auditor alone may make, asked by a consumer', async () => {
+    const res = await statistics().query('{ auditVerification { ok } }');
+    expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await last()).toMatchObject({ department: 'statistics', outcome: 'refused:FORBIDDEN:role-required' });
+  });
+
   test('the chain with refusals in it verifies', async () => {
     const res = await hub.as('data-bureau', { roles: ['auditor'] }).query('{ auditVerification { ok } }');
     expect(res.data.auditVerification.ok).toBe(true);

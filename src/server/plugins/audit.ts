@@ -29,12 +29,13 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
     onExecute({ args }) {
       if (!record) return;
       const request = (args.contextValue as HubContext & { request?: Request }).request;
-      if (request) executed.add(request);
       return {
         async onExecuteDone({ result, setResult }) {
           const { access } = args.contextValue;
           const reads = access.touched.size > 0 || readsResource(args.schema, args.document, args.operationName);
+          // An operation that read nothing protected is entered only if it was refused (e.g. `FORBIDDEN`).
           if (!reads || !access.principal) return;
+          if (request) executed.add(request);
           // A streamed result (subscription, @defer) cannot be audited before it goes out: refused.
           if (!isSingleResult(result)) return setResult({ errors: [auditUnavailable()] });
           const operationName = getOperationAST(args.document, args.operationName)?.name?.value ?? null;
