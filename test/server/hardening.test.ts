@@ -18,7 +18,8 @@ describe('operation limits', () => {
     const res = await hub.as('statistics', PURPOSE).query(bomb);
     expect(res.data ?? null).toBeNull();
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'max-depth' });
-    expect((await hub.db.pool.query('select count(*)::int n from audit_entry')).rows[0].n).toBe(0);
+    // Nothing ran: the only entry is the refusal, with nothing read.
+    expect((await hub.db.pool.query('select outcome, resources from audit_entry')).rows).toEqual([{ outcome: 'refused:BAD_USER_INPUT:max-depth', resources: [] }]);
   });
 
   test('an alias bomb is refused', async () => {
