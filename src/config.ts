@@ -11,6 +11,12 @@ export interface Config {
   port: number;
   /** PostgreSQL URL. (Default: none, which starts the embedded server) */
   databaseUrl: string | null;
+  /**
+   * With `DATABASE_URL`: the role that owns the tables and runs migrations, so that the hub's own
+   * role (`DATABASE_URL`, a member of `huitong_runtime`) can only append to the audit trail.
+   * (Default: none, the same role as `DATABASE_URL`; the embedded set-up always uses two roles)
+   */
+  databaseOwnerUrl: string | null;
   /** Where the embedded PostgreSQL, the development issuer's keys and other local state live. (Default: .data) */
   dataDir: string;
   /** Port of the embedded PostgreSQL. (Default: 54329) */
@@ -37,6 +43,8 @@ export interface Config {
   persistedOperations: string | null;
   /** The audit chain's head is signed (a checkpoint) each time it passes a multiple of this many entries. (Default: 1000) */
   auditCheckpointEvery: number;
+  /** Where signed checkpoints are also appended, outside the database (JSON lines). (Default: `<dataDir>/audit-checkpoints.jsonl`) */
+  auditCheckpointFile: string;
   /** pino log level. (Default: info; silent in tests) */
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
@@ -54,6 +62,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '127.0.0.1',
     port: int(env.PORT ?? '4000', 'PORT', problems),
     databaseUrl,
+    databaseOwnerUrl: env.DATABASE_OWNER_URL?.trim() || null,
     dataDir: path.resolve(env.HUITONG_DATA_DIR ?? '.data'),
     embeddedPgPort: int(env.HUITONG_PG_PORT ?? '54329', 'HUITONG_PG_PORT', problems),
     dbPoolMax: int(env.DB_POOL_MAX ?? '10', 'DB_POOL_MAX', problems),
@@ -65,12 +74,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: int(env.HUITONG_MAX_BODY_BYTES ?? '102400', 'HUITONG_MAX_BODY_BYTES', problems),
     persistedOperations: env.HUITONG_PERSISTED_OPERATIONS?.trim() ? path.resolve(env.HUITONG_PERSISTED_OPERATIONS.trim()) : null,
     auditCheckpointEvery: int(env.HUITONG_AUDIT_CHECKPOINT_EVERY ?? '1000', 'HUITONG_AUDIT_CHECKPOINT_EVERY', problems),
+    auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
+  if (config.databaseOwnerUrl && !/^postgres(ql)?:\/\//.test(config.databaseOwnerUrl)) {
+    problems.push('DATABASE_OWNER_URL: must start with postgres:// or postgresql://');
+  }
+  if (config.databaseOwnerUrl && !databaseUrl) problems.push('DATABASE_OWNER_URL: only with DATABASE_URL (the embedded set-up makes its own roles)');
   if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;

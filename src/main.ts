@@ -4,7 +4,7 @@ import { createIdentity } from './access/index.js';
 import { createAudit } from './audit/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
-import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
+import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
@@ -18,13 +18,28 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-/** Finds (or starts) PostgreSQL, connects, and applies pending migrations. */
+/**
+ * Finds (or starts) PostgreSQL, applies pending migrations as the owner role, grants the runtime
+ * role its rights, and connects as the runtime role.
+ */
 export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
-  const { url, embedded } = await locateDatabase(config, logger);
+  const { url, ownerUrl, embedded } = await locateDatabase(config, logger);
   try {
+    if (ownerUrl !== url) {
+      const owner = await connectDatabase(ownerUrl, { poolMax: 1, logger });
+      try {
+        const applied = await migrate(owner);
+        if (applied.length) logger.info({ applied }, 'migrations applied');
+      } finally {
+        await owner.close();
+      }
+      await grantRuntime(ownerUrl, userOf(url));
+    }
     const db = await connectDatabase(url, { poolMax: config.dbPoolMax, logger });
-    const applied = await migrate(db);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
+    if (ownerUrl === url) {
+      const applied = await migrate(db);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
     return {
       db,
       embedded,
@@ -56,7 +71,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     db,
     version: VERSION,
     identity: await createIdentity(config, db, logger),
-    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery }),
+    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
   };
   const yoga = createHubYoga(services, options);

@@ -2,7 +2,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { HubContext } from '../server/context.js';
 import { badUserInput, HubError } from '../server/errors.js';
 import { accessesAbout, type AccessRecord } from './tracker.js';
-import { verifyChain } from './verify.js';
+import { verifyChain, type ChainBreak } from './verify.js';
 
 /** A subject identifier: ID number, credit code, unit number or division code. */
 const SUBJECT = /^[0-9A-Za-z-]{1,64}$/;
@@ -17,8 +17,10 @@ export const auditResolvers: IResolvers<unknown, HubContext> = {
   Query: {
     auditVerification: async (_root, _args, ctx) => {
       requireAuditor(ctx);
-      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key);
-      return { ...report, firstBreak: report.firstBreak && { ...report.firstBreak, problem: report.firstBreak.problem.replace('-', '_') } };
+      const { checkpoints: anchors } = await ctx.hub.audit.checkpointFile.read();
+      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key, { anchors, checkpointEvery: ctx.hub.config.auditCheckpointEvery });
+      const asEnum = (b: ChainBreak) => ({ ...b, problem: b.problem.replace('-', '_') });
+      return { ...report, firstBreak: report.firstBreak && asEnum(report.firstBreak), problems: report.problems.map(asEnum) };
     },
     accessLog: async (_root, args: { subject: string; first: number; after?: string | null }, ctx) => {
       requireAuditor(ctx);
