@@ -14,15 +14,17 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json'
 
 export interface OpenedDatabase {
   db: Database;
+  /** The owner role's URL (the same as `db.url` with one role), for bulk loads that rebuild indexes. */
+  ownerUrl: string;
   embedded: EmbeddedServer | null;
   close(): Promise<void>;
 }
 
 /**
  * Finds (or starts) PostgreSQL, applies pending migrations as the owner role, grants the runtime
- * role its rights, and connects as the runtime role.
+ * role its rights, and connects as the runtime role (or, `as: 'owner'`, for seeding, as the owner).
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
+export async function openDatabase(config: Config, logger: Logger, options: { as?: 'runtime' | 'owner' } = {}): Promise<OpenedDatabase> {
   const { url, ownerUrl, embedded } = await locateDatabase(config, logger);
   try {
     if (ownerUrl !== url) {
@@ -35,13 +37,14 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
       }
       await grantRuntime(ownerUrl, userOf(url));
     }
-    const db = await connectDatabase(url, { poolMax: config.dbPoolMax, logger });
+    const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger });
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
     return {
       db,
+      ownerUrl,
       embedded,
       async close() {
         await db.close();
@@ -99,13 +102,24 @@ export async function prepareRegisters(pool: pg.Pool): Promise<{ departments: nu
   return registered;
 }
 
+/** The demo load drops and rebuilds indexes, which only the tables' owner may do. */
+async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger): Promise<void> {
+  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger));
+  const owner = await connectDatabase(opened.ownerUrl, { poolMax: config.dbPoolMax, logger });
+  try {
+    await loadDemo(owner, logger);
+  } finally {
+    await owner.close();
+  }
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
     await prepareRegisters(opened.db.pool);
-    if (config.loadDemo) await loadDemo(opened.db, logger);
+    if (config.loadDemo) await loadDemoAsOwner(opened, config, logger);
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
     return {

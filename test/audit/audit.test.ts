@@ -154,12 +154,23 @@ describe('the chain proves what was written', () => {
     expect(res.data.auditVerification).toEqual({ ok: true, entries: 12, checkpoints: 2, firstBreak: null });
   });
 
+  test("the auditor's verification is itself in the audit trail", async () => {
+    expect(await entries(hub)).toHaveLength(13);
+    expect((await entries(hub)).at(-1)).toMatchObject({
+      seq: 13,
+      department: 'data-bureau',
+      purpose: null,
+      resources: [{ resource: 'audit.verification', fields: ['auditVerification'], subjects: [] }],
+      outcome: 'ok',
+    });
+  });
+
   test('a quiet chain is signed on the timer too, up to its head', async () => {
     await hub.services.audit.log.checkpointHead();
     await hub.services.audit.log.checkpointHead(); // the head is signed already: nothing new
     const { rows } = await hub.db.pool.query('select seq::int from audit_checkpoint order by seq');
-    expect(rows.map((r) => r.seq)).toEqual([5, 10, 12]);
-    expect(await verify(hub)).toMatchObject({ ok: true, entries: 12, checkpoints: 3 });
+    expect(rows.map((r) => r.seq)).toEqual([5, 10, 13]);
+    expect(await verify(hub)).toMatchObject({ ok: true, entries: 13, checkpoints: 3 });
   });
 
   test('only auditors may verify the chain or read the access log', async () => {
@@ -189,6 +200,9 @@ describe('the chain proves what was written', () => {
       },
     ]);
     expect(res.data.accessLog.pageInfo.hasNextPage).toBe(false);
+    // The auditor's look-up is recorded too, naming whom it was about: the next look-up shows it.
+    const again = await auditor().query('{ accessLog(subject: "431103") { edges { node { department resources { resource fields } } } } }');
+    expect(again.data.accessLog.edges[0].node).toEqual({ department: 'data-bureau', resources: [{ resource: 'audit.access-log', fields: ['accessLog'] }] });
   });
 
   test('a row changed by the owner is found and named, by the query and by `huitong audit verify`', async () => {
@@ -286,11 +300,11 @@ describe("the database owner's tampering is found by the checkpoints kept outsid
     const report = await verify(hub);
     expect(report).toMatchObject({ ok: false, entries: 10, firstBreak: { seq: 11, problem: 'missing-tail' } });
     expect(report.firstBreak?.detail).toBe('entries 11 to 12 are missing: the checkpoint file records the chain at 12, the database ends at 10');
-    const res = await hub.as('data-bureau', { roles: ['auditor'] }).query('{ auditVerification { ok firstBreak { seq problem } problems { problem } } }');
-    expect(res.data.auditVerification).toMatchObject({ ok: false, firstBreak: { seq: 11, problem: 'missing_tail' } });
     const cli = await cliVerify(hub);
     expect(cli).toMatchObject({ code: 1 });
     expect(cli.stderr).toContain('audit chain broken at entry 11 (missing-tail): entries 11 to 12 are missing');
+    const res = await hub.as('data-bureau', { roles: ['auditor'] }).query('{ auditVerification { ok firstBreak { seq problem } problems { problem } } }');
+    expect(res.data.auditVerification).toMatchObject({ ok: false, firstBreak: { seq: 11, problem: 'missing_tail' } });
   });
 
   test('the whole log and its checkpoints wiped by the owner are reported, naming what is missing', async () => {
