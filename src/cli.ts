@@ -68,7 +68,8 @@ const commands: Record<string, Command> = {
       if (!(scale >= 0)) throw new UsageError('--scale N: a number, e.g. 5 for about 550,000 standard addresses');
       if (persons !== undefined && !(Number.isInteger(persons) && persons > 0)) throw new UsageError(`--persons ${values.persons}: a positive whole number`);
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
-      const opened = await openDatabase(config, logger);
+      // Seeding drops and rebuilds the libraries' indexes: as the tables' owner.
+      const opened = await openDatabase(config, logger, { as: 'owner' });
       try {
         const registered = await prepareRegisters(opened.db.pool);
         process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);

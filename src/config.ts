@@ -9,8 +9,16 @@ export interface Config {
   host: string;
   /** HTTP port. (Default: 4000) */
   port: number;
+  /** The hub's public address, for URLs it publishes (the DCAT catalogue), without a trailing slash. (Default: http://localhost:<PORT>) */
+  publicUrl: string;
   /** PostgreSQL URL. (Default: none, which starts the embedded server) */
   databaseUrl: string | null;
+  /**
+   * With `DATABASE_URL`: the role that owns the tables and runs migrations, so that the hub's own
+   * role (`DATABASE_URL`, a member of `huitong_runtime`) can only append to the audit trail.
+   * (Default: none, the same role as `DATABASE_URL`; the embedded set-up always uses two roles)
+   */
+  databaseOwnerUrl: string | null;
   /** Where the embedded PostgreSQL, the development issuer's keys and other local state live. (Default: .data) */
   dataDir: string;
   /** Port of the embedded PostgreSQL. (Default: 54329) */
@@ -37,6 +45,8 @@ export interface Config {
   persistedOperations: string | null;
   /** The audit chain's head is signed (a checkpoint) each time it passes a multiple of this many entries. (Default: 1000) */
   auditCheckpointEvery: number;
+  /** Where signed checkpoints are also appended, outside the database (JSON lines). (Default: `<dataDir>/audit-checkpoints.jsonl`) */
+  auditCheckpointFile: string;
   /** pino log level. (Default: info; silent in tests) */
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
@@ -53,24 +63,32 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mode,
     host: env.HOST ?? '127.0.0.1',
     port: int(env.PORT ?? '4000', 'PORT', problems),
+    publicUrl: (env.HUITONG_PUBLIC_URL?.trim() || `http://localhost:${env.PORT ?? '4000'}`).replace(/\/+$/, ''),
     databaseUrl,
+    databaseOwnerUrl: env.DATABASE_OWNER_URL?.trim() || null,
     dataDir: path.resolve(env.HUITONG_DATA_DIR ?? '.data'),
     embeddedPgPort: int(env.HUITONG_PG_PORT ?? '54329', 'HUITONG_PG_PORT', problems),
     dbPoolMax: int(env.DB_POOL_MAX ?? '10', 'DB_POOL_MAX', problems),
     loadDemo: bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', problems),
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
-    trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, problems),
+    trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, mode, problems),
     rateLimitPerMinute: int(env.HUITONG_RATE_LIMIT_PER_MINUTE ?? '6000', 'HUITONG_RATE_LIMIT_PER_MINUTE', problems),
     maxBodyBytes: int(env.HUITONG_MAX_BODY_BYTES ?? '102400', 'HUITONG_MAX_BODY_BYTES', problems),
     persistedOperations: env.HUITONG_PERSISTED_OPERATIONS?.trim() ? path.resolve(env.HUITONG_PERSISTED_OPERATIONS.trim()) : null,
     auditCheckpointEvery: int(env.HUITONG_AUDIT_CHECKPOINT_EVERY ?? '1000', 'HUITONG_AUDIT_CHECKPOINT_EVERY', problems),
+    auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
+  if (!/^https?:\/\/[^/]/.test(config.publicUrl)) problems.push('HUITONG_PUBLIC_URL: must be an http:// or https:// URL');
+  if (config.databaseOwnerUrl && !/^postgres(ql)?:\/\//.test(config.databaseOwnerUrl)) {
+    problems.push('DATABASE_OWNER_URL: must start with postgres:// or postgresql://');
+  }
+  if (config.databaseOwnerUrl && !databaseUrl) problems.push('DATABASE_OWNER_URL: only with DATABASE_URL (the embedded set-up makes its own roles)');
   if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
@@ -96,16 +114,39 @@ function oneOf<T extends string>(value: string, name: string, allowed: readonly 
   return allowed[0];
 }
 
-function issuers(value: string | undefined, problems: string[]): Record<string, string> {
+/**
+ * Trusted issuers' JWKS URLs are https: a key set fetched in the clear could be replaced on the way.
+ * In development a loopback `http:` URL (127.0.0.0/8, [::1], localhost) is allowed, for a local
+ * identity provider or a test's; never in production.
+ */
+function issuers(value: string | undefined, mode: Mode, problems: string[]): Record<string, string> {
   if (!value?.trim()) return {};
-  const problem = 'HUITONG_TRUSTED_ISSUERS: must be a JSON object of issuer to JWKS URL (http or https)';
+  const shape = 'HUITONG_TRUSTED_ISSUERS: must be a JSON object of issuer to JWKS URL';
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(value);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error();
-    for (const url of Object.values(parsed)) if (typeof url !== 'string' || !/^https?:$/.test(new URL(url).protocol)) throw new Error();
-    return parsed as Record<string, string>;
+    parsed = JSON.parse(value);
   } catch {
-    problems.push(problem);
+    parsed = null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(shape);
     return {};
   }
+  for (const [issuer, url] of Object.entries(parsed)) {
+    let u: URL | null = null;
+    try {
+      u = typeof url === 'string' ? new URL(url) : null;
+    } catch {
+      u = null;
+    }
+    if (!u) problems.push(`${shape}: the URL of ${issuer} is not a URL`);
+    else if (u.protocol === 'https:') continue;
+    else if (u.protocol === 'http:' && mode === 'development' && isLoopback(u.hostname)) continue;
+    else problems.push(`HUITONG_TRUSTED_ISSUERS: the JWKS URL of ${issuer} must be https (http only for a loopback address in development)`);
+  }
+  return parsed as Record<string, string>;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }

@@ -4,7 +4,7 @@ import { createIdentity } from './access/index.js';
 import { createAudit } from './audit/index.js';
 import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
 import type { Config } from './config.js';
-import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
+import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
@@ -14,19 +14,37 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json'
 
 export interface OpenedDatabase {
   db: Database;
+  /** The owner role's URL (the same as `db.url` with one role), for bulk loads that rebuild indexes. */
+  ownerUrl: string;
   embedded: EmbeddedServer | null;
   close(): Promise<void>;
 }
 
-/** Finds (or starts) PostgreSQL, connects, and applies pending migrations. */
-export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
-  const { url, embedded } = await locateDatabase(config, logger);
+/**
+ * Finds (or starts) PostgreSQL, applies pending migrations as the owner role, grants the runtime
+ * role its rights, and connects as the runtime role (or, `as: 'owner'`, for seeding, as the owner).
+ */
+export async function openDatabase(config: Config, logger: Logger, options: { as?: 'runtime' | 'owner' } = {}): Promise<OpenedDatabase> {
+  const { url, ownerUrl, embedded } = await locateDatabase(config, logger);
   try {
-    const db = await connectDatabase(url, { poolMax: config.dbPoolMax, logger });
-    const applied = await migrate(db);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
+    if (ownerUrl !== url) {
+      const owner = await connectDatabase(ownerUrl, { poolMax: 1, logger });
+      try {
+        const applied = await migrate(owner);
+        if (applied.length) logger.info({ applied }, 'migrations applied');
+      } finally {
+        await owner.close();
+      }
+      await grantRuntime(ownerUrl, userOf(url));
+    }
+    const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger });
+    if (ownerUrl === url) {
+      const applied = await migrate(db);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
     return {
       db,
+      ownerUrl,
       embedded,
       async close() {
         await db.close();
@@ -56,7 +74,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     db,
     version: VERSION,
     identity: await createIdentity(config, db, logger),
-    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery }),
+    audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
   };
   const yoga = createHubYoga(services, options);
@@ -84,13 +102,24 @@ export async function prepareRegisters(pool: pg.Pool): Promise<{ departments: nu
   return registered;
 }
 
+/** The demo load drops and rebuilds indexes, which only the tables' owner may do. */
+async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger): Promise<void> {
+  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger));
+  const owner = await connectDatabase(opened.ownerUrl, { poolMax: config.dbPoolMax, logger });
+  try {
+    await loadDemo(owner, logger);
+  } finally {
+    await owner.close();
+  }
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
     await prepareRegisters(opened.db.pool);
-    if (config.loadDemo) await loadDemo(opened.db, logger);
+    if (config.loadDemo) await loadDemoAsOwner(opened, config, logger);
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
     return {

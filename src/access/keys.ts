@@ -14,13 +14,19 @@ export interface SystemKey {
 /** Thrown when a token names a `kid` that no trusted source knows. */
 export class UnknownKeyError extends Error {}
 
+/** Least time between two reloads of the key table caused by unknown `kid`s. */
+export const RELOAD_INTERVAL_MS = 1_000;
+
 /**
  * Keys registered per department system, in the `system_key` table. Held in memory; a token
- * naming an unknown `kid` reloads the table (at most once a second), so a new key works at once.
+ * naming an unknown `kid` reloads the table, so a new key works at once. Reloads are single-flight
+ * (callers arriving during one wait for it) and start at most once per `RELOAD_INTERVAL_MS`, so a
+ * flood of made-up kids from unauthenticated callers costs the database one query a second.
  */
 export class SystemKeys {
   private keys = new Map<string, { key: SystemKey; crypto: CryptoKey | Uint8Array }>();
-  private loadedAt = 0;
+  private reloadStartedAt = 0;
+  private reloading: Promise<void> | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -31,17 +37,26 @@ export class SystemKeys {
     const keys = new Map<string, { key: SystemKey; crypto: CryptoKey | Uint8Array }>();
     for (const key of rows) keys.set(key.kid, { key, crypto: await importJWK(key.publicJwk, key.alg) });
     this.keys = keys;
-    this.loadedAt = Date.now();
   }
 
   async find(kid: string): Promise<{ key: SystemKey; crypto: CryptoKey | Uint8Array }> {
     let found = this.keys.get(kid);
-    if (!found && Date.now() - this.loadedAt > 1_000) {
-      await this.load();
+    if (!found) {
+      await this.reloadForUnknownKid();
       found = this.keys.get(kid);
     }
     if (!found) throw new UnknownKeyError(kid);
     return found;
+  }
+
+  private reloadForUnknownKid(): Promise<void> {
+    if (this.reloading) return this.reloading;
+    if (Date.now() - this.reloadStartedAt < RELOAD_INTERVAL_MS) return Promise.resolve();
+    this.reloadStartedAt = Date.now();
+    this.reloading = this.load().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
   }
 }
 

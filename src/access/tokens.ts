@@ -41,6 +41,9 @@ export interface TokenVerifierOptions {
   cacheSize?: number;
 }
 
+/** What a system id looks like (as `system_key.system` checks it). */
+const SYSTEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
 /** Clock skew allowed between the hub and the issuers. */
 const CLOCK_TOLERANCE_S = 5;
 
@@ -98,7 +101,10 @@ export class TokenVerifier {
     return async (header) => {
       if (!header.kid) throw new TokenRefused('unknown-key');
       const { key, crypto } = await this.options.systemKeys.find(header.kid).catch((err: unknown) => {
-        throw err instanceof UnknownKeyError ? new TokenRefused('wrong-issuer') : err;
+        // An issuer that could be a system signing for itself, naming a kid nobody registered, is
+        // refused for its key; an issuer that cannot be a system id (a URL) is one the hub does not trust.
+        if (err instanceof UnknownKeyError) throw new TokenRefused(SYSTEM_ID.test(issuer) ? 'unknown-key' : 'wrong-issuer');
+        throw err;
       });
       if (key.system !== issuer) throw new TokenRefused('wrong-issuer');
       if (key.alg !== header.alg) throw new TokenRefused('key-mismatch');

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { openDatabase } from '../main.js';
+import { CheckpointFile } from './checkpoint-file.js';
 import { loadHubKey } from './hub-key.js';
 import { verifyChain } from './verify.js';
 
@@ -10,20 +11,25 @@ import { verifyChain } from './verify.js';
  * which imports the server, which imports this folder.
  */
 export const auditCommand = {
-  summary: 'walk the audit chain and its signed checkpoints, and name the first entry changed, removed or reordered',
+  summary: 'walk the audit chain and its signed checkpoints (in the database and in the checkpoint file), and name what was changed, removed, reordered or reset',
   usage: 'huitong audit verify',
   async run(args: string[], config: Config, logger: Logger): Promise<void> {
     if (args[0] !== 'verify' || args.length > 1) throw new Error('the only subcommand is: verify');
     const key = await loadHubKey(config.dataDir);
     const opened = await openDatabase(config, logger);
     try {
-      const report = await verifyChain(opened.db.pool, key);
-      if (report.ok) {
-        process.stdout.write(`audit chain intact: ${report.entries} entries, ${report.checkpoints} signed checkpoints\n`);
+      const file = new CheckpointFile(config.auditCheckpointFile);
+      const { checkpoints: anchors, unreadable } = await file.read();
+      const report = await verifyChain(opened.db.pool, key, { anchors, checkpointEvery: config.auditCheckpointEvery });
+      if (report.ok && !unreadable.length) {
+        process.stdout.write(
+          `audit chain intact: ${report.entries} entries, ${report.checkpoints} signed checkpoints, ${anchors.length} in ${file.file}\n`,
+        );
         return;
       }
-      const { seq, problem, detail } = report.firstBreak!;
-      throw new Error(`audit chain broken at entry ${seq} (${problem}): ${detail}`);
+      const lines = report.problems.map(({ seq, problem, detail }) => `audit chain broken at entry ${seq} (${problem}): ${detail}`);
+      if (unreadable.length) lines.push(`${file.file}: lines ${unreadable.join(', ')} are not checkpoints`);
+      throw new Error(lines.join('\n'));
     } finally {
       await opened.close();
     }

@@ -68,6 +68,6 @@ export function entryHash(prevHash: string, entry: AuditDraft & { seq: number })
 }
 
 /** Columns of `audit_entry` as the verifier and the tracker read them. */
-export const ENTRY_COLUMNS = `seq::int as seq, at, department, system, roles, purpose, case_number as "caseNumber",
+export const ENTRY_COLUMNS = `seq::int8 as seq, at, department, system, roles, purpose, case_number as "caseNumber",
   operation_name as "operationName", document_hash as "documentHash", resources, subjects,
   result_size as "resultSize", outcome, prev_hash as "prevHash", hash`;

@@ -2,7 +2,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { HubContext } from '../server/context.js';
 import { badUserInput, HubError } from '../server/errors.js';
 import { accessesAbout, type AccessRecord } from './tracker.js';
-import { verifyChain } from './verify.js';
+import { verifyChain, type ChainBreak } from './verify.js';
 
 /** A subject identifier: ID number, credit code, unit number or division code. */
 const SUBJECT = /^[0-9A-Za-z-]{1,64}$/;
@@ -13,12 +13,26 @@ function requireAuditor({ access }: HubContext): void {
   }
 }
 
+/**
+ * Auditors' own reads are audited too (MLPS level 3 asks that administrators' actions be recorded):
+ * marked as touched, so the audit plugin writes their entry as it does any other, before the answer.
+ */
+function recordAuditorRead({ access }: HubContext, resource: string, field: string, subjects: string[] = []): void {
+  const touched = access.touched.get(resource) ?? { fields: new Set<string>(), subjects: new Set<string>() };
+  touched.fields.add(field);
+  for (const subject of subjects) touched.subjects.add(subject);
+  access.touched.set(resource, touched);
+}
+
 export const auditResolvers: IResolvers<unknown, HubContext> = {
   Query: {
     auditVerification: async (_root, _args, ctx) => {
       requireAuditor(ctx);
-      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key);
-      return { ...report, firstBreak: report.firstBreak && { ...report.firstBreak, problem: report.firstBreak.problem.replace('-', '_') } };
+      recordAuditorRead(ctx, 'audit.verification', 'auditVerification');
+      const { checkpoints: anchors } = await ctx.hub.audit.checkpointFile.read();
+      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key, { anchors, checkpointEvery: ctx.hub.config.auditCheckpointEvery });
+      const asEnum = (b: ChainBreak) => ({ ...b, problem: b.problem.replace('-', '_') });
+      return { ...report, firstBreak: report.firstBreak && asEnum(report.firstBreak), problems: report.problems.map(asEnum) };
     },
     accessLog: async (_root, args: { subject: string; first: number; after?: string | null }, ctx) => {
       requireAuditor(ctx);
@@ -27,6 +41,7 @@ export const auditResolvers: IResolvers<unknown, HubContext> = {
       if (!Number.isInteger(args.first) || args.first < 1 || args.first > 500) throw badUserInput('first', 'between 1 and 500');
       const before = args.after ? Number(args.after) : null;
       if (before !== null && !(Number.isInteger(before) && before > 0)) throw badUserInput('after', 'a cursor from a previous page');
+      recordAuditorRead(ctx, 'audit.access-log', 'accessLog', [subject]);
       const { records, hasMore } = await accessesAbout(ctx.hub.db.pool, subject, { first: args.first, before });
       return {
         edges: records.map((node) => ({ cursor: String(node.seq), node })),

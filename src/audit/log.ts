@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { CheckpointFile, FileCheckpoint } from './checkpoint-file.js';
 import { signCheckpoint } from './checkpoints.js';
 import { entryHash, type AuditDraft, type AuditEntry } from './entry.js';
 import type { HubKey } from './hub-key.js';
@@ -10,6 +11,8 @@ export interface AuditLogOptions {
   checkpointIntervalMs?: number;
   /** Most entries written in one transaction. (Default: 500) */
   maxBatch?: number;
+  /** Where checkpoints are also written, outside the database. (Default: none) */
+  checkpointFile?: CheckpointFile;
 }
 
 interface Pending {
@@ -49,6 +52,7 @@ export class AuditLog {
   private readonly checkpointEvery: number;
   private readonly maxBatch: number;
   private readonly timer: NodeJS.Timeout;
+  private readonly file: CheckpointFile | null;
 
   constructor(
     private readonly db: { url: string; pool: pg.Pool },
@@ -57,6 +61,7 @@ export class AuditLog {
   ) {
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.maxBatch = options.maxBatch ?? 500;
+    this.file = options.checkpointFile ?? null;
     this.timer = setInterval(() => {
       this.checkpointHead().catch(() => {}); // retried at the next tick; verification reports what is unsigned
     }, options.checkpointIntervalMs ?? 60_000);
@@ -92,13 +97,15 @@ export class AuditLog {
     let failure: Error | undefined;
     try {
       await client.query('begin');
-      const head = (await client.query<Head>('select seq::int as seq, hash from audit_head for update')).rows[0];
-      const signed = (await client.query<{ seq: number | null }>('select max(seq)::int as seq from audit_checkpoint')).rows[0].seq ?? 0;
+      const head = await lockHead(client);
+      const signed = Number((await client.query<{ seq: string | null }>('select max(seq) as seq from audit_checkpoint')).rows[0].seq ?? 0);
+      let written: FileCheckpoint | null = null;
       if (head.seq > signed) {
-        const jws = await signCheckpoint(this.key, { seq: head.seq, hash: head.hash, at: new Date().toISOString() });
-        await client.query('insert into audit_checkpoint (seq, hash, kid, jws) values ($1, $2, $3, $4)', [head.seq, head.hash, this.key.kid, jws]);
+        written = await this.sign(head);
+        await client.query('insert into audit_checkpoint (seq, hash, kid, jws) values ($1, $2, $3, $4)', [written.seq, written.hash, written.kid, written.jws]);
       }
       await client.query('commit');
+      if (written) await this.file?.append([written]);
     } catch (err) {
       failure = err as Error;
       await client.query('rollback').catch(() => {});
@@ -141,7 +148,9 @@ export class AuditLog {
     const client = await this.connectAppender();
     if (this.head) {
       try {
-        return await this.append(client, this.head, drafts);
+        const { seqs, checkpoints } = await this.append(client, this.head, drafts);
+        await this.file?.append(checkpoints);
+        return seqs;
       } catch (err) {
         this.head = null;
         if ((err as { code?: string }).code !== '40001') {
@@ -152,9 +161,9 @@ export class AuditLog {
     }
     try {
       await client.query('begin');
-      const { rows } = await client.query<Head>('select seq::int as seq, hash from audit_head for update');
-      const seqs = await this.append(client, rows[0], drafts);
+      const { seqs, checkpoints } = await this.append(client, await lockHead(client), drafts);
       await client.query('commit');
+      await this.file?.append(checkpoints);
       return seqs;
     } catch (err) {
       this.head = null;
@@ -163,26 +172,31 @@ export class AuditLog {
     }
   }
 
-  /** Appends the drafts after `head` through `audit_append`, which refuses a head that moved (40001). */
-  private async append(client: pg.Client, head: Head, drafts: AuditDraft[]): Promise<number[]> {
+  /**
+   * Appends the drafts after `head` through `audit_append`, which refuses a head that moved (40001),
+   * with a signed checkpoint at each multiple of `checkpointEvery` the batch reaches.
+   */
+  private async append(client: pg.Client, head: Head, drafts: AuditDraft[]): Promise<{ seqs: number[]; checkpoints: FileCheckpoint[] }> {
     const entries = chain(head, drafts);
     const last = entries.at(-1)!;
-    const checkpoint =
-      Math.floor(last.seq / this.checkpointEvery) > Math.floor(head.seq / this.checkpointEvery)
-        ? { seq: last.seq, hash: last.hash, kid: this.key.kid, jws: await signCheckpoint(this.key, { seq: last.seq, hash: last.hash, at: new Date().toISOString() }) }
-        : null;
+    const checkpoints: FileCheckpoint[] = [];
+    for (const entry of entries) if (entry.seq % this.checkpointEvery === 0) checkpoints.push(await this.sign(entry));
     await client.query('select audit_append($1, $2, $3, $4, $5, $6)', [
       head.seq,
       head.hash,
       JSON.stringify(entries.map(row)),
       last.seq,
       last.hash,
-      checkpoint && JSON.stringify(checkpoint),
+      JSON.stringify(checkpoints),
     ]);
     this.head = { seq: last.seq, hash: last.hash };
     this.entriesWritten += entries.length;
     this.batchesWritten += 1;
-    return entries.map((e) => e.seq);
+    return { seqs: entries.map((e) => e.seq), checkpoints };
+  }
+
+  private async sign({ seq, hash }: Head): Promise<FileCheckpoint> {
+    return { seq, hash, kid: this.key.kid, jws: await signCheckpoint(this.key, { seq, hash, at: new Date().toISOString() }) };
   }
 
   /** The append connection: its own, because it commits asynchronously (see the class comment). */
@@ -206,6 +220,12 @@ export class AuditLog {
     this.appender = null;
     void dropped?.then((client) => client.end()).catch(() => {});
   }
+}
+
+/** Locks the head's row until the transaction ends (`audit_lock_head`: the runtime role may not lock it itself). */
+async function lockHead(client: pg.PoolClient | pg.Client): Promise<Head> {
+  const { rows } = await client.query<{ seq: string; hash: string }>('select seq, hash from audit_lock_head()');
+  return { seq: Number(rows[0].seq), hash: rows[0].hash };
 }
 
 /** Gives each draft its place after `head`, each hash covering its predecessor's. */

@@ -25,7 +25,7 @@ export async function accessesAbout(
   page: { first: number; before: number | null },
 ): Promise<{ records: AccessRecord[]; hasMore: boolean }> {
   const { rows } = await pool.query<Omit<AccessRecord, 'resources'> & { resources: ResourceAccess[] }>(
-    `select seq::int as seq, at, department, system, purpose, case_number as "caseNumber",
+    `select seq::int8 as seq, at, department, system, purpose, case_number as "caseNumber",
             operation_name as "operationName", resources, outcome
        from audit_entry
       where subjects @> array[$1::text] and ($2::bigint is null or seq < $2)
@@ -35,6 +35,7 @@ export async function accessesAbout(
   );
   const records = rows.slice(0, page.first).map((r) => ({
     ...r,
+    seq: Number(r.seq), // int8 arrives as text; exact to 2^53
     resources: r.resources.filter((a) => a.subjects.includes(subject)).map(({ resource, fields }) => ({ resource, fields })),
   }));
   return { records, hasMore: rows.length > page.first };

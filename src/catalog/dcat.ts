@@ -17,23 +17,59 @@ const FREQUENCY: Record<string, string> = {
   irregular: 'IRREG',
 };
 
+const CONTEXT = {
+  dcat: 'http://www.w3.org/ns/dcat#',
+  dct: 'http://purl.org/dc/terms/',
+  foaf: 'http://xmlns.com/foaf/0.1/',
+  skos: 'http://www.w3.org/2004/02/skos/core#',
+  xsd: 'http://www.w3.org/2001/XMLSchema#',
+};
+
+type Row = { declaration: ResourceDeclaration; version: number; updated: string };
+
+/** Current resources shared at all (不予共享 ones are left out), all or the one of `code`. */
+async function sharedResources(pool: pg.Pool, code: string | null): Promise<Row[]> {
+  const { rows } = await pool.query<Row>(
+    `select declaration, version, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as updated
+     from catalog_resource where retired_at is null and sharing_type <> 'none' and ($1::text is null or code = $1) order by code`,
+    [code],
+  );
+  return rows;
+}
+
+/** One resource of the public catalogue as a DCAT-AP dataset (what its `@id` URL serves), or null. */
+export async function dcatDataset(pool: pg.Pool, baseUrl: string, code: string): Promise<object | null> {
+  const [row] = await sharedResources(pool, code);
+  return row ? { '@context': CONTEXT, ...datasetOf(row, baseUrl) } : null;
+}
+
 /**
  * The public part of the catalogue as a DCAT-AP catalogue in JSON-LD, for harvesting by other
- * catalogues: every current resource that is shared at all (不予共享 ones are left out), with its
- * metadata and data items' names, never any data. `baseUrl` is the hub's public address.
+ * catalogues: every current resource that is shared at all, with its metadata and data items'
+ * names, never any data. `baseUrl` is the hub's configured public address (`HUITONG_PUBLIC_URL`),
+ * never the caller's Host header; every URL in it is served (`/catalog/resources/<code>`, `/graphql`).
  */
 export async function dcatCatalog(pool: pg.Pool, baseUrl: string): Promise<object> {
-  const { rows } = await pool.query<{ declaration: ResourceDeclaration; version: number; updated: string }>(
-    `select declaration, version, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as updated
-     from catalog_resource where retired_at is null and sharing_type <> 'none' order by code`,
-  );
-  const dataset = ({ declaration: d, version, updated }: (typeof rows)[number]) => ({
+  const rows = await sharedResources(pool, null);
+  const dataset = (row: Row) => datasetOf(row, baseUrl);
+  return {
+    '@context': CONTEXT,
+    '@id': `${baseUrl}/catalog/dcat.jsonld`,
+    '@type': 'dcat:Catalog',
+    'dct:title': [{ '@language': 'zh', '@value': '汇通政务信息资源目录' }, { '@language': 'en', '@value': 'Huitong government information resource catalogue' }],
+    'dct:publisher': { '@type': 'foaf:Agent', 'dct:identifier': 'data-bureau' },
+    'dcat:dataset': rows.map(dataset),
+  };
+}
+
+function datasetOf(row: Row, baseUrl: string): object {
+  const dataset = ({ declaration: d, version, updated }: Row) => ({
     '@id': `${baseUrl}/catalog/resources/${d.code}`,
     '@type': 'dcat:Dataset',
     'dct:identifier': d.code,
     'dct:title': [{ '@language': 'zh', '@value': d.name }, { '@language': 'en', '@value': d.nameEn }],
     'dct:description': { '@language': 'zh', '@value': d.summary },
-    'dct:publisher': { '@id': `${baseUrl}/catalog/departments/${d.provider}`, '@type': 'foaf:Agent', 'dct:identifier': d.provider },
+    'dct:publisher': { '@type': 'foaf:Agent', 'dct:identifier': d.provider },
     'dcat:theme': { '@type': 'skos:Concept', 'skos:prefLabel': { '@language': 'zh', '@value': d.classification.category }, 'skos:notation': d.classification.class },
     'dcat:keyword': d.items.map((i) => ({ '@language': 'zh', '@value': i.title })),
     'dct:accessRights': { '@id': ACCESS_RIGHTS[d.sharing.type as keyof typeof ACCESS_RIGHTS] },
@@ -42,7 +78,7 @@ export async function dcatCatalog(pool: pg.Pool, baseUrl: string): Promise<objec
     'dct:issued': { '@type': 'xsd:date', '@value': d.publishedAt },
     'dct:modified': { '@type': 'xsd:dateTime', '@value': updated },
     'dcat:version': String(version),
-    'dct:conformsTo': { '@id': `${baseUrl}/${d.recordSchema}` },
+    'dct:conformsTo': { 'dct:identifier': d.recordSchema },
     'dct:relation': (d.related ?? []).map((code) => ({ '@id': `${baseUrl}/catalog/resources/${code}` })),
     'dcat:distribution': d.sharing.methods.map((method) => ({
       '@type': 'dcat:Distribution',
@@ -52,18 +88,5 @@ export async function dcatCatalog(pool: pg.Pool, baseUrl: string): Promise<objec
       ...(method === 'query' ? { 'dcat:accessService': { '@type': 'dcat:DataService', 'dcat:endpointURL': { '@id': `${baseUrl}/graphql` }, 'dct:conformsTo': { '@id': 'https://spec.graphql.org/' } } } : {}),
     })),
   });
-  return {
-    '@context': {
-      dcat: 'http://www.w3.org/ns/dcat#',
-      dct: 'http://purl.org/dc/terms/',
-      foaf: 'http://xmlns.com/foaf/0.1/',
-      skos: 'http://www.w3.org/2004/02/skos/core#',
-      xsd: 'http://www.w3.org/2001/XMLSchema#',
-    },
-    '@id': `${baseUrl}/catalog/dcat.jsonld`,
-    '@type': 'dcat:Catalog',
-    'dct:title': [{ '@language': 'zh', '@value': '汇通政务信息资源目录' }, { '@language': 'en', '@value': 'Huitong government information resource catalogue' }],
-    'dct:publisher': { '@type': 'foaf:Agent', 'dct:identifier': 'data-bureau' },
-    'dcat:dataset': rows.map(dataset),
-  };
+  return dataset(row);
 }

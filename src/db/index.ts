@@ -6,8 +6,10 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { migrations } from './migrations/index.js';
+import { ensureEmbeddedRuntimeUser, withCredentials } from './roles.js';
 
 export { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
+export { ensureLogin, grantRuntime, RUNTIME_GROUP, userOf, withCredentials } from './roles.js';
 export { applyVersion, VERSION_COLUMNS, versionColumns, versionAt, withProvenance, type Applied, type IncomingVersion, type Provenance, type VersionedTable } from './versions.js';
 
 /**
@@ -60,17 +62,28 @@ export async function pendingMigrations(db: Database): Promise<string[]> {
 }
 
 /**
- * The PostgreSQL to use: `DATABASE_URL` as given, or else the embedded server under the data
- * directory, started here, with the `huitong` database created on first start.
+ * The PostgreSQL to use, as two roles: `url` for the hub at run time (a member of the runtime group,
+ * which may only append to the audit trail) and `ownerUrl` for migrations, which owns the tables.
+ * With `DATABASE_URL`, the owner is `DATABASE_OWNER_URL` when given, else the same role (then the
+ * hub's own role could switch the audit triggers off: only the checkpoint file would tell). Else the
+ * embedded server under the data directory, started here, with the `huitong` database created on
+ * first start, its superuser as the owner and `huitong_app` as the runtime role.
  */
 export async function locateDatabase(
   config: Config,
   logger: Logger,
-): Promise<{ url: string; embedded: EmbeddedServer | null }> {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
+): Promise<{ url: string; ownerUrl: string; embedded: EmbeddedServer | null }> {
+  if (config.databaseUrl) return { url: config.databaseUrl, ownerUrl: config.databaseOwnerUrl ?? config.databaseUrl, embedded: null };
   const embedded = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, logger });
-  await createDatabaseIfMissing(embedded.adminUrl, 'huitong');
-  return { url: embedded.urlFor('huitong'), embedded };
+  try {
+    await createDatabaseIfMissing(embedded.adminUrl, 'huitong');
+    const runtime = await ensureEmbeddedRuntimeUser(embedded.adminUrl, config.dataDir);
+    const ownerUrl = embedded.urlFor('huitong');
+    return { url: withCredentials(ownerUrl, runtime.user, runtime.password), ownerUrl, embedded };
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
 }
 
 export async function createDatabaseIfMissing(adminUrl: string, name: string, template?: string): Promise<void> {

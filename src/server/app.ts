@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { dcatCatalog } from '../catalog/index.js';
+import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
@@ -74,7 +74,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
-    if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, req, res);
+    if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
+    if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
     if (refused) return json(res, refused, { errors: [{ message: 'Request body too large or of unknown length.', extensions: BODY_TOO_LARGE }] });
     return yoga(req, res);
@@ -116,10 +117,15 @@ async function ready(hub: HubServices): Promise<{ status: number; body: unknown 
   }
 }
 
-/** The public part of the catalogue, DCAT-AP in JSON-LD, for harvesting. */
-async function serveDcat(hub: HubServices, req: IncomingMessage, res: ServerResponse<IncomingMessage>): Promise<void> {
+/**
+ * The public part of the catalogue, DCAT-AP in JSON-LD, for harvesting: the whole catalogue, or one
+ * dataset at the URL that is its `@id`. URLs are built from `HUITONG_PUBLIC_URL`, never from the
+ * request's Host header (which the caller chooses).
+ */
+async function serveDcat(hub: HubServices, res: ServerResponse<IncomingMessage>, code: string | null): Promise<void> {
   try {
-    const body = await dcatCatalog(hub.db.pool, `http://${req.headers.host ?? 'localhost'}`);
+    const body = code === null ? await dcatCatalog(hub.db.pool, hub.config.publicUrl) : await dcatDataset(hub.db.pool, hub.config.publicUrl, code);
+    if (!body) return json(res, 404, { status: 'no such shared resource' });
     res.writeHead(200, { 'content-type': 'application/ld+json; charset=utf-8' }).end(JSON.stringify(body));
   } catch (err) {
     hub.logger.error({ err }, 'DCAT export failed');

@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { DEV_ISSUER, loadDevIssuer, registerSystemKey, type DevIssuer } from '../../src/access/index.js';
+import { RELOAD_INTERVAL_MS, SystemKeys, UnknownKeyError } from '../../src/access/keys.js';
+import { readConfig } from '../../src/config.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 let hub: TestHub;
@@ -83,7 +85,31 @@ describe('a department system is known by its token', () => {
       .setSubject('civil-affairs-dbzh')
       .setExpirationTime('10m')
       .sign(privateKey);
-    expect(await refusal(bearer(token))).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'wrong-issuer' });
+    // A system id as issuer, and a kid nobody registered: the key is what is unknown.
+    expect(await refusal(bearer(token))).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'unknown-key' });
+  });
+
+  test('a flood of unknown kids reloads the key table once, not once per token (single flight, at most once a second)', async () => {
+    // The real key table on the real database; only the queries are counted.
+    let loads = 0;
+    const pool = hub.db.pool;
+    const counted = new Proxy(pool, {
+      get(target, prop, receiver) {
+        if (prop === 'query') return (...args: Parameters<typeof pool.query>) => ((loads += 1), (target.query as (...a: unknown[]) => unknown)(...args));
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const keys = new SystemKeys(counted);
+    await keys.load();
+    loads = 0;
+    const flood = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => keys.find(`made-up-${i}`)));
+    expect(flood.every((r) => r.status === 'rejected' && r.reason instanceof UnknownKeyError)).toBe(true);
+    expect(loads).toBe(1);
+    await Promise.allSettled(Array.from({ length: 100 }, (_, i) => keys.find(`made-up-again-${i}`)));
+    expect(loads).toBe(1); // within the minimum interval: no reload at all
+    await new Promise((r) => setTimeout(r, RELOAD_INTERVAL_MS + 50));
+    await keys.find('made-up-later').catch(() => {});
+    expect(loads).toBe(2);
   });
 
   test('a token signed with another key under the development issuer’s kid fails its signature check', async () => {
@@ -297,6 +323,16 @@ describe('an issuer trusted through its JWKS URL', () => {
       expect(res.data).toEqual({ __typename: 'Query' });
     }
     expect(fetches).toBe(1);
+  });
+
+  test('a JWKS URL must be https; plain http only for a loopback address in development', () => {
+    const trust = (url: string, mode = 'development') => () =>
+      readConfig({ HUITONG_MODE: mode, HUITONG_TRUSTED_ISSUERS: JSON.stringify({ [ISSUER]: url }) });
+    expect(trust('http://idp.yongzhou.gov.example/jwks')).toThrow(/JWKS URL of https:\/\/idp.yongzhou.gov.example\/realms\/zwfw must be https/);
+    expect(trust('http://127.0.0.1:8080/jwks', 'production')).toThrow(/must be https/);
+    expect(trust('ftp://idp.yongzhou.gov.example/jwks')).toThrow(/must be https/);
+    expect(trust('https://idp.yongzhou.gov.example/jwks', 'production')().trustedIssuers).toEqual({ [ISSUER]: 'https://idp.yongzhou.gov.example/jwks' });
+    expect(trust('http://127.0.0.1:8080/jwks')().trustedIssuers).toEqual({ [ISSUER]: 'http://127.0.0.1:8080/jwks' });
   });
 
   test('a key it adds later is fetched when a token names its unknown kid', async () => {

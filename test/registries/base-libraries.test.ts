@@ -8,7 +8,7 @@ const one = async <T>(sql: string, params: unknown[] = []) => (await hub.db.pool
 
 beforeAll(async () => {
   hub = await startTestHub();
-  await seedCity(hub.db.pool, { persons: 3000, seed: 7 });
+  await seedCity(hub.owner.pool, { persons: 3000, seed: 7 });
   // The demo's grants: civil affairs may read the base libraries for low-income checks.
   await grantDemoAccess(hub.db.pool);
   await hub.services.catalog.reload();

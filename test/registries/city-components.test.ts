@@ -11,7 +11,7 @@ let api: Caller;
 beforeAll(async () => {
   hub = await startTestHub();
   api = hub.as('urban-management', { purpose: 'urban-management', caseNumber: 'CG-2026-0001' });
-  await seedSpatial(hub.db.pool, { scale: 0.2 });
+  await seedSpatial(hub.owner.pool, { scale: 0.2 });
 });
 afterAll(() => hub?.close());
 

@@ -8,7 +8,7 @@ let api: Caller;
 beforeAll(async () => {
   hub = await startTestHub();
   api = hub.as('statistics', { purpose: 'statistical-analysis', caseNumber: 'TJ-2026-0001' });
-  await seedSpatial(hub.db.pool, { scale: 0.05 });
+  await seedSpatial(hub.owner.pool, { scale: 0.05 });
 });
 afterAll(() => hub?.close());
 

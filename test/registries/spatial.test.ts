@@ -9,7 +9,7 @@ let api: Caller;
 beforeAll(async () => {
   hub = await startTestHub();
   api = hub.as('natural-resources', { purpose: 'urban-management', caseNumber: 'ZR-2026-0001' });
-  await seedSpatial(hub.db.pool, { scale: 0.2 });
+  await seedSpatial(hub.owner.pool, { scale: 0.2 });
 });
 afterAll(() => hub?.close());
 

@@ -71,6 +71,59 @@ describe('operation limits', () => {
   });
 });
 
+describe('the cost limit counts what an operation can return, however it is written', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(() => hub?.close());
+
+  const caller = () => hub.as('statistics', PURPOSE);
+  const refusedForCost = (res: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }) => {
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'max-cost', limit: 20_000 });
+    // The message says what happened and what to do.
+    expect(res.errors?.[0].message).toMatch(/^Query cost [\d,]+ exceeds the limit of 20,000: ask for fewer records \(a smaller `first`\) or fewer nested lists/);
+  };
+  const PAGES_OF_PAGES = (a: string, b: string) =>
+    `division(code: "431100") { descendants(level: village, first: ${a}) { edges { node { code addresses(first: ${b}) { edges { node { code fullText } } } } } } }`;
+  const UNPAGED = (first: string) =>
+    `persons(first: ${first}) { edges { node { name household { members { name household { members { name } } } } } } }`;
+
+  test('pages of pages are refused with literal `first`', async () => {
+    refusedForCost(await caller().query(`{ ${PAGES_OF_PAGES('500', '500')} }`));
+  });
+
+  test('... and the same document with `first` from variables', async () => {
+    refusedForCost(await caller().query(`query Bomb($a: Int, $b: Int) { ${PAGES_OF_PAGES('$a', '$b')} }`, { a: 500, b: 500 }));
+  });
+
+  test('... and with `first` from the variables\' defaults', async () => {
+    refusedForCost(await caller().query(`query Bomb($a: Int = 500, $b: Int = 500) { ${PAGES_OF_PAGES('$a', '$b')} }`));
+  });
+
+  test('unpaged lists (members of households of members) count, literally and through variables', async () => {
+    refusedForCost(await caller().query(`{ ${UNPAGED('100')} }`));
+    refusedForCost(await caller().query(`query Bomb($n: Int) { ${UNPAGED('$n')} }`, { n: 100 }));
+  });
+
+  test('a list argument counts its length', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `43110219800101${String(i).padStart(4, '0')}`);
+    const doc = `query Many($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { name household { members { name household { members { name } } } } } }`;
+    refusedForCost(await caller().query(doc, { ids }));
+    const few = await caller().query(doc, { ids: ids.slice(0, 1) });
+    expect(few.errors?.find((e) => e.extensions?.reason === 'max-cost')).toBeUndefined();
+  });
+
+  test('one full page of records passes, and small pages of pages do too', async () => {
+    const page = await caller().query(`query Page($n: Int) { division(code: "431100") { descendants(level: village, first: $n) { edges { node { code name level } } } } }`, { n: 500 });
+    expect(page.errors).toBeUndefined();
+    expect(page.data.division.descendants.edges.length).toBeGreaterThan(100);
+    const small = await caller().query(`query Small($a: Int, $b: Int) { ${PAGES_OF_PAGES('$a', '$b')} }`, { a: 10, b: 10 });
+    expect(small.errors).toBeUndefined();
+  });
+});
+
 describe('production mode', () => {
   let hub: TestHub;
   beforeAll(async () => {
@@ -90,14 +143,14 @@ describe('production mode', () => {
   });
 
   test('an unexpected failure carries no stack trace and no SQL', async () => {
-    await hub.db.pool.query('alter table division rename to division_away');
+    await hub.owner.pool.query('alter table division rename to division_away');
     try {
       const res = await hub.as('statistics', PURPOSE).query('{ division(code: "431103") { name } }');
       const text = JSON.stringify(res.errors);
       expect(res.errors?.length).toBeGreaterThan(0);
       expect(text).not.toMatch(/division_away|relation|select|stack|at .*\.ts/i);
     } finally {
-      await hub.db.pool.query('alter table division_away rename to division');
+      await hub.owner.pool.query('alter table division_away rename to division');
     }
   });
 });

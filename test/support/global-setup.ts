@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
+import { connectDatabase, createDatabaseIfMissing, ensureLogin, grantRuntime, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
 import { prepareRegisters } from '../../src/main.js';
 import { createLogger } from '../../src/log.js';
 import { freePort } from './ports.js';
@@ -11,8 +11,10 @@ export const TEMPLATE = 'huitong_template';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** URL of a maintenance database on the test cluster, for creating each file's database. */
+    /** URL of a maintenance database on the test cluster, for creating each file's database (the owner role). */
     adminUrl: string;
+    /** The runtime role test hubs connect as (a member of `huitong_runtime`). */
+    runtimeRole: { user: string; password: string };
   }
 }
 
@@ -43,7 +45,12 @@ export default async function setup(project: TestProject) {
   await migrate(db);
   await prepareRegisters(db.pool);
   await db.close();
+  // Hubs run as a role that may only append to the audit trail, as `npm start` does.
+  const runtimeRole = { user: 'huitong_test_runtime', password: 'test-runtime' };
+  await ensureLogin(adminUrl, runtimeRole.user, runtimeRole.password);
+  await grantRuntime(templateUrl, runtimeRole.user);
   project.provide('adminUrl', adminUrl);
+  project.provide('runtimeRole', runtimeRole);
   return stop;
 }
 

@@ -6,21 +6,26 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { loadDevIssuer, type Role } from '../../src/access/index.js';
 import { readConfig, type Config } from '../../src/config.js';
-import { connectDatabase, createDatabaseIfMissing, type Database } from '../../src/db/index.js';
+import { connectDatabase, createDatabaseIfMissing, withCredentials, type Database } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
 import { serveHub } from '../../src/main.js';
 import type { HubOptions, HubServices } from '../../src/server/index.js';
 import { TEMPLATE, withDatabase } from './global-setup.js';
 
-/** A fresh database of its own, cloned from the migrated template. */
-export async function createTestDatabase(): Promise<{ url: string; db: Database; drop(): Promise<void> }> {
+/**
+ * A fresh database of its own, cloned from the migrated template: `url` and `db` as the owner role
+ * (which runs migrations), `runtimeUrl` as the role a hub runs as.
+ */
+export async function createTestDatabase(): Promise<{ url: string; runtimeUrl: string; db: Database; drop(): Promise<void> }> {
   const adminUrl = inject('adminUrl');
+  const { user, password } = inject('runtimeRole');
   const name = `test_${randomBytes(6).toString('hex')}`;
   await createDatabaseIfMissing(adminUrl, name, TEMPLATE);
   const url = withDatabase(adminUrl, name);
   const db = await connectDatabase(url, { poolMax: 5, logger: createLogger('silent') });
   return {
     url,
+    runtimeUrl: withCredentials(url, user, password),
     db,
     async drop() {
       await db.close();
@@ -41,7 +46,10 @@ export interface GraphQLResponse<T = any> {
 
 export interface TestHub {
   url: string;
+  /** The database as the hub holds it: connected as the runtime role. */
   db: Database;
+  /** The same database as its owner (who runs migrations and may switch triggers off). */
+  owner: Database;
   config: Config;
   /** POSTs a GraphQL document over real HTTP, with only the headers given. */
   query<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
@@ -75,14 +83,16 @@ export interface Caller {
 export async function startTestHub(env: Record<string, string> = {}, options: HubOptions = {}): Promise<TestHub> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-hub-'));
+  const runtime = await connectDatabase(database.runtimeUrl, { poolMax: 10, logger: createLogger('silent') });
   const config = readConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.runtimeUrl,
+    DATABASE_OWNER_URL: database.url,
     HUITONG_DATA_DIR: dataDir,
     HUITONG_DEV_ISSUER: 'true',
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = await serveHub({ ...config, port: 0 }, createLogger(config.logLevel), database.db, options);
+  const server = await serveHub({ ...config, port: 0 }, createLogger(config.logLevel), runtime, options);
   const issuer = config.devIssuer ? await loadDevIssuer(dataDir) : null;
   const query: TestHub['query'] = async (query, variables, headers = {}) => {
     const res = await fetch(`${server.url}/graphql`, {
@@ -94,7 +104,8 @@ export async function startTestHub(env: Record<string, string> = {}, options: Hu
   };
   return {
     url: server.url,
-    db: database.db,
+    db: runtime,
+    owner: database.db,
     config,
     query,
     services: server.services,
@@ -119,6 +130,7 @@ export async function startTestHub(env: Record<string, string> = {}, options: Hu
     },
     async close() {
       await server.close();
+      await runtime.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

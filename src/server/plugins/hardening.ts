@@ -5,16 +5,19 @@ import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operation
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../../config.js';
+import { useCostLimit } from './cost.js';
 
 /**
- * Operation limits. A division with its parent and two levels of children is depth 4, cost about 30.
- * Armor multiplies a list's cost by its `first`, so the cost limit lets one full page (500, the
- * largest `first`) of records with a dozen fields through, and refuses nested pages of pages.
+ * Operation limits. A division with its parent and two levels of children is depth 4. The cost
+ * (`./cost.ts`) multiplies what a list selects by the records it can return (its `first`, literal,
+ * variable or default; an unpaged list as 20), so one full page (500, the largest `first`) of
+ * records with a dozen fields passes, and nested pages of pages do not.
  */
 export const LIMITS = { depth: 10, aliases: 15, tokens: 2000, directives: 10, cost: 20_000 } as const;
 
 /**
- * Depth, alias, token, directive and cost limits and hidden field suggestions (graphql-armor), CSRF
+ * Depth, alias, token and directive limits and hidden field suggestions (graphql-armor), the cost
+ * limit once variables are known (`./cost.ts`), CSRF
  * prevention, no introspection in production, and the persisted-operations-only mode when
  * `HUITONG_PERSISTED_OPERATIONS` names a manifest.
  */
@@ -31,9 +34,11 @@ export function hardeningPlugins(config: Config): Plugin[] {
       maxAliases: { n: LIMITS.aliases, onReject: reject('max-aliases') },
       maxTokens: { n: LIMITS.tokens, onReject: reject('max-tokens') },
       maxDirectives: { n: LIMITS.directives, onReject: reject('max-directives') },
-      costLimit: { maxCost: LIMITS.cost, onReject: reject('max-cost') },
+      // Armor's cost reads literal `first` only; ours (below) counts variables, defaults and unpaged lists.
+      costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: true },
     }) as Plugin,
+    useCostLimit(LIMITS.cost),
     // Browsers preflight anything carrying `authorization`, which every real caller sends.
     useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin,
   ];
