@@ -5,7 +5,7 @@ import { auditCommand } from './audit/command.js';
 import { catalogCommand } from './catalog/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, prepareRegisters, startHub } from './main.js';
+import { openDatabase, prepareRegistersAudited, startHub } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 
 interface Command {
@@ -70,7 +70,7 @@ const commands: Record<string, Command> = {
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
       const opened = await openDatabase(config, logger);
       try {
-        const registered = await prepareRegisters(opened.db.pool);
+        const registered = await prepareRegistersAudited(config, opened.db, logger);
         process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         if (persons === undefined && seed === undefined && !values.replace) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { createIdentity } from './access/index.js';
 import { createAudit } from './audit/index.js';
-import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
+import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, locateDatabase, migrate, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
@@ -75,13 +75,33 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
 /**
  * What every hub database holds whatever its data: registered departments and purposes, the
  * catalogue's resources from `catalog/`, and the reference data (divisions, indicator definitions).
- * Idempotent; run at every start.
+ * Idempotent; run at every start. Every change is entered in `trail`. Resources not yet registered
+ * are registered; a declaration file that disagrees with a stored resource is only reported
+ * (`differs`): a start never undoes a change made through the API (`huitong catalog sync` applies it).
  */
-export async function prepareRegisters(pool: pg.Pool): Promise<{ departments: number; purposes: number }> {
-  const registered = await syncRegisters(pool);
-  await syncResources(pool);
+export async function prepareRegisters(
+  pool: pg.Pool,
+  trail: { log: ChangeTrail; actor: ChangeActor },
+  options: { operator?: string; logger?: Logger } = {},
+): Promise<{ departments: number; purposes: number; differs: string[] }> {
+  const registered = await syncRegisters(pool, trail);
+  const outcomes = await syncResources(pool, trail, { applyChanges: false, operator: options.operator, action: 'catalog sync at start' });
+  const differs = outcomes.flatMap((o) => (o.change === 'differs' ? [o.code] : []));
+  if (differs.length) {
+    options.logger?.warn({ differs }, 'declaration files differ from the stored catalogue; not applied (run huitong catalog sync to apply them)');
+  }
   await loadReferenceData(pool);
-  return registered;
+  return { departments: registered.departments, purposes: registered.purposes, differs };
+}
+
+/** `prepareRegisters` as a start or `seed` runs it: entered in the hub's audit trail as the operator. */
+export async function prepareRegistersAudited(config: Config, db: Database, logger: Logger) {
+  const trail = await openCommandTrail(config, db, 'start');
+  try {
+    return await prepareRegisters(db.pool, trail, { operator: config.operatorDepartment, logger });
+  } finally {
+    await trail.close();
+  }
 }
 
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
@@ -89,7 +109,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
-    await prepareRegisters(opened.db.pool);
+    await prepareRegistersAudited(config, opened.db, logger);
     if (config.loadDemo) await loadDemo(opened.db, logger);
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');

@@ -3,7 +3,7 @@ import { loadHubKey, type HubKey } from './hub-key.js';
 import { AuditLog, type AuditLogOptions } from './log.js';
 
 export { AuditLog, type AuditLogOptions } from './log.js';
-export { entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type ResourceAccess } from './entry.js';
+export { entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type AuditedChange, type ResourceAccess } from './entry.js';
 export { loadHubKey, HUB_KEY_FILE, type HubKey } from './hub-key.js';
 export { verifyChain, type ChainBreak, type ChainProblem, type ChainReport } from './verify.js';
 export { accessesAbout, type AccessRecord } from './tracker.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
+import { fixtureTrail } from '../../src/catalog/index.js';
 import { prepareRegisters } from '../../src/main.js';
 import { createLogger } from '../../src/log.js';
 import { freePort } from './ports.js';
@@ -41,7 +42,7 @@ export default async function setup(project: TestProject) {
   await createDatabaseIfMissing(adminUrl, TEMPLATE);
   const db = await connectDatabase(templateUrl, { poolMax: 2, logger });
   await migrate(db);
-  await prepareRegisters(db.pool);
+  await prepareRegisters(db.pool, fixtureTrail());
   await db.close();
   project.provide('adminUrl', adminUrl);
   return stop;
