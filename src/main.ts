@@ -94,11 +94,11 @@ export async function prepareRegisters(
   return { departments: registered.departments, purposes: registered.purposes, differs };
 }
 
-/** `prepareRegisters` as a start or `seed` runs it: entered in the hub's audit trail as the operator. */
-export async function prepareRegistersAudited(config: Config, db: Database, logger: Logger) {
-  const trail = await openCommandTrail(config, db, 'start');
+/** Runs `work` with the hub's audit trail open for a command's changes (the operator as actor). */
+export async function withCommandTrail<T>(config: Config, db: Database, command: string, work: (trail: { log: ChangeTrail; actor: ChangeActor }) => Promise<T>): Promise<T> {
+  const trail = await openCommandTrail(config, db, command);
   try {
-    return await prepareRegisters(db.pool, trail, { operator: config.operatorDepartment, logger });
+    return await work(trail);
   } finally {
     await trail.close();
   }
@@ -109,8 +109,10 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
-    await prepareRegistersAudited(config, opened.db, logger);
-    if (config.loadDemo) await loadDemo(opened.db, logger);
+    await withCommandTrail(config, opened.db, 'start', async (trail) => {
+      await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
+      if (config.loadDemo) await loadDemo(opened.db, logger, trail);
+    });
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
     return {

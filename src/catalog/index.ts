@@ -17,5 +17,5 @@ export { catalogResolvers } from './graphql.js';
 export { addWorkingDays } from './working-days.js';
 export { dcatCatalog } from './dcat.js';
 export { importCatalog, readCatalogSheet, RESOURCE_COLUMNS as SHEET_RESOURCE_COLUMNS, ITEM_COLUMNS as SHEET_ITEM_COLUMNS, type RowReport } from './spreadsheet.js';
-export { requestAccess, approveRequest, checkDate, lastAllowedDay, DEFAULT_GRANT_RULES, type AccessRequestInput, type Approval, type GrantRules } from './requests.js';
+export { requestAccess, approveRequest, checkDate, lastAllowedDay, DEFAULT_GRANT_RULES, type AccessRequestInput, type Approval, type FixtureTrail, type GrantRules } from './requests.js';
 export { recordValidator, type RecordValidator } from './record-validator.js';

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { hubToday, type Principal } from '../access/index.js';
 import { HubError, badUserInput, notFound } from '../server/errors.js';
 import type { ResourceDeclaration } from './declaration.js';
+import { auditedChange, type ChangeActor, type ChangeTrail } from './changes.js';
 import { revokeGrants } from './reexamine.js';
 import { CATALOG_CHANNEL } from './resources.js';
 import { addWorkingDays, DECISION_WORKING_DAYS } from './working-days.js';
@@ -236,8 +237,16 @@ export async function revokeGrantIn(client: pg.PoolClient, principal: Principal 
   return id;
 }
 
-/** Seeding fixtures (the demo's grants): the same checks, in a transaction of their own. */
-export const requestAccess = (pool: pg.Pool, principal: Principal | null, input: AccessRequestInput, rules?: GrantRules) =>
-  inTransaction(pool, (client) => requestAccessIn(client, principal, input, rules));
-export const approveRequest = (pool: pg.Pool, principal: Principal | null, id: string, approval: Approval) =>
-  inTransaction(pool, async (client) => (await approveRequestIn(client, principal, id, approval)).requestId);
+/** A trail to enter a fixture's grants in; tests and benchmarks seed without one. */
+export type FixtureTrail = { log: ChangeTrail; actor: ChangeActor } | null;
+
+function maybeAudited<T>(pool: pg.Pool, trail: FixtureTrail, action: string, args: object, reason: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  if (!trail) return inTransaction(pool, work);
+  return auditedChange(pool, trail.log, trail.actor, { action, arguments: args, reason }, async (client) => ({ result: await work(client) }));
+}
+
+/** Seeding fixtures (the demo's grants): the same checks, in a transaction of their own, audited when given a trail. */
+export const requestAccess = (pool: pg.Pool, principal: Principal | null, input: AccessRequestInput, rules?: GrantRules, trail: FixtureTrail = null) =>
+  maybeAudited(pool, trail, 'requestAccess', { request: input, as: principal }, input.legalBasis, (client) => requestAccessIn(client, principal, input, rules));
+export const approveRequest = (pool: pg.Pool, principal: Principal | null, id: string, approval: Approval, trail: FixtureTrail = null) =>
+  maybeAudited(pool, trail, 'approveAccessRequest', { id, ...approval, as: principal }, approval.reason ?? '', async (client) => (await approveRequestIn(client, principal, id, approval)).requestId);

@@ -3,6 +3,7 @@ import type { Role } from '../../src/access/index.js';
 import { hubToday } from '../../src/access/index.js';
 import { fixtureTrail, syncResources } from '../../src/catalog/index.js';
 import { prepareRegisters } from '../../src/main.js';
+import { grantAccess } from '../../src/simulate/index.js';
 import { CITIZENS, citizenDeclaration, citizenSchema } from '../support/citizens.js';
 import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 
@@ -321,6 +322,15 @@ describe('issue 10.6: every catalogue change by any path is audited or does not 
       await hub.db.pool.query('alter table audit_entry_away rename to audit_entry');
     }
     expect((await operator().query(`{ catalogResource(code: "test.unaudited") { retired version } }`)).data.catalogResource).toEqual({ retired: false, version: 1 });
+  });
+
+  test("the demo's grants, seeded at a first start, are entered in the trail the start passes", async () => {
+    await register({ code: 'test.seeded' });
+    const trail = { log: hub.services.audit.log, actor: { department: 'data-bureau', system: 'huitong-start', roles: ['platform-admin'] } };
+    await grantAccess(hub.db.pool, [{ consumer: 'civil-affairs', resource: 'test.seeded', purpose: 'low-income-verification', fields: ['idNumber'], legalBasis: '社会救助暂行办法' }], trail);
+    const [asked] = (await auditOf('requestAccess')).filter((e) => e.change.arguments.request?.resource === 'test.seeded');
+    expect(asked).toMatchObject({ department: 'data-bureau', outcome: 'ok', change: { reason: '社会救助暂行办法' } });
+    expect((await auditOf('approveAccessRequest')).at(-1)).toMatchObject({ department: 'data-bureau', outcome: 'ok', change: { reason: 'demo grant' } });
   });
 
   test('nothing is written without a trail: syncResources refuses a change it cannot record', async () => {
