@@ -88,6 +88,10 @@ describe('2. catalogue administration belongs to the operator', () => {
   test("another department's catalogue administrator cannot revoke a grant it did not make", async () => {
     const { grant: id } = await grant('civil-affairs', 'test.takeover');
     expect(code(await as('health', ['catalog-admin']).query(REVOKE, { id }))).toBe('FORBIDDEN');
+    // Nor does it list other departments' requests, as the operator's administrators do.
+    const listed = async (department: string) => (await as(department, ['catalog-admin']).query(`{ accessRequests { consumer } }`)).data.accessRequests;
+    expect(await listed('health')).toEqual([]);
+    expect(await listed('data-bureau')).toContainEqual({ consumer: 'civil-affairs' });
     // With the provider role too, another department's grant does not exist for it.
     expect(code(await as('health', ['catalog-admin', 'provider']).query(REVOKE, { id }))).toBe('NOT_FOUND');
     expect((await operator().query(REVOKE, { id })).errors).toBeUndefined();
