@@ -14,6 +14,7 @@ import { loadDevIssuer } from '../src/access/index.js';
 import { readConfig } from '../src/config.js';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres } from '../src/db/index.js';
 import { createLogger } from '../src/log.js';
+import { fixtureTrail } from '../src/catalog/index.js';
 import { prepareRegisters, serveHub } from '../src/main.js';
 import { freePort } from '../test/support/ports.js';
 
@@ -39,7 +40,7 @@ try {
   });
   const db = await connectDatabase(url, { poolMax: config.dbPoolMax, logger });
   await migrate(db);
-  await prepareRegisters(db.pool);
+  await prepareRegisters(db.pool, fixtureTrail());
 
   const audited = await serveHub(config, logger, db);
   const unaudited = await serveHub(config, logger, db, { audit: false });

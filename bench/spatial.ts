@@ -15,6 +15,7 @@ import { loadDevIssuer } from '../src/access/index.js';
 import { readConfig } from '../src/config.js';
 import { connectDatabase, migrate } from '../src/db/index.js';
 import { createLogger } from '../src/log.js';
+import { fixtureTrail } from '../src/catalog/index.js';
 import { prepareRegisters, serveHub } from '../src/main.js';
 import { seedSpatial } from '../src/simulate/index.js';
 import { SpatialRandom } from '../src/simulate/spatial-prng.js';
@@ -44,7 +45,7 @@ if (!url) throw new Error('Set DATABASE_URL to a PostgreSQL database to run agai
 const logger = createLogger('warn');
 const db = await connectDatabase(url, { poolMax: 10, logger });
 await migrate(db);
-await prepareRegisters(db.pool);
+await prepareRegisters(db.pool, fixtureTrail());
 await seedSpatial(db.pool, { scale: 0.2 });
 const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-bench-'));
 const config = readConfig({ DATABASE_URL: url, HUITONG_DATA_DIR: dataDir, HUITONG_DEV_ISSUER: 'true', LOG_LEVEL: 'warn' });

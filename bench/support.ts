@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { connectDatabase, createDatabaseIfMissing, migrate, startEmbeddedPostgres, type Database } from '../src/db/index.js';
+import { fixtureTrail } from '../src/catalog/index.js';
 import { prepareRegisters } from '../src/main.js';
 import { createLogger } from '../src/log.js';
 import { freePort } from '../test/support/ports.js';
@@ -32,7 +33,7 @@ export async function benchDatabase(name: string): Promise<{ db: Database; url: 
   // At 'error': connections the server drops while the benchmark shuts down are no news.
   const db = await connectDatabase(u.toString(), { poolMax: 10, logger: createLogger('error') });
   await migrate(db);
-  await prepareRegisters(db.pool);
+  await prepareRegisters(db.pool, fixtureTrail());
   return {
     db,
     url: u.toString(),

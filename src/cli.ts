@@ -5,7 +5,7 @@ import { auditCommand } from './audit/command.js';
 import { catalogCommand } from './catalog/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, prepareRegisters, startHub } from './main.js';
+import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 
 interface Command {
@@ -71,11 +71,13 @@ const commands: Record<string, Command> = {
       // Seeding drops and rebuilds the libraries' indexes: as the tables' owner.
       const opened = await openDatabase(config, logger, { as: 'owner' });
       try {
-        const registered = await prepareRegisters(opened.db.pool);
+        const registered = await withCommandTrail(config, opened.db, 'seed', (trail) =>
+          prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger }),
+        );
         process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         if (persons === undefined && seed === undefined && !values.replace) {
-          const loaded = await loadDemo(opened.db, logger);
+          const loaded = await withCommandTrail(config, opened.db, 'seed', (trail) => loadDemo(opened.db, logger, trail));
           process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
           return;
         }

@@ -37,6 +37,16 @@ export interface Config {
    * Systems with a key registered by `huitong key register` need no entry here. (Default: none)
    */
   trustedIssuers: Record<string, string>;
+  /**
+   * Roles a trusted issuer's tokens may claim, per department (`*` for any other):
+   * `HUITONG_TRUSTED_ISSUER_ROLES='{"https://idp.gov.example/realms/yz":{"data-bureau":["catalog-admin","auditor"],"*":["consumer","provider"]}}'`.
+   * A token claiming a role not mapped is refused (`role-not-granted`). (Default: `consumer` only, for every issuer and department)
+   */
+  trustedIssuerRoles: Record<string, Record<string, string[]>>;
+  /** The hub's operator department: its catalogue administrators alone administer the catalogue, its auditors read the trail. (Default: data-bureau) */
+  operatorDepartment: string;
+  /** Longest access grant, in months from its first day. (Default: 36) */
+  grantMaxMonths: number;
   /** Requests a minute each department system may make (per hub instance). (Default: 6000) */
   rateLimitPerMinute: number;
   /** Largest request body in bytes; a POST without a Content-Length is refused. (Default: 102400) */
@@ -73,6 +83,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
     trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, mode, problems),
+    trustedIssuerRoles: issuerRoles(env.HUITONG_TRUSTED_ISSUER_ROLES, problems),
+    operatorDepartment: env.HUITONG_OPERATOR_DEPARTMENT?.trim() || 'data-bureau',
+    grantMaxMonths: int(env.HUITONG_GRANT_MAX_MONTHS ?? '36', 'HUITONG_GRANT_MAX_MONTHS', problems),
     rateLimitPerMinute: int(env.HUITONG_RATE_LIMIT_PER_MINUTE ?? '6000', 'HUITONG_RATE_LIMIT_PER_MINUTE', problems),
     maxBodyBytes: int(env.HUITONG_MAX_BODY_BYTES ?? '102400', 'HUITONG_MAX_BODY_BYTES', problems),
     persistedOperations: env.HUITONG_PERSISTED_OPERATIONS?.trim() ? path.resolve(env.HUITONG_PERSISTED_OPERATIONS.trim()) : null,
@@ -89,6 +102,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('DATABASE_OWNER_URL: must start with postgres:// or postgresql://');
   }
   if (config.databaseOwnerUrl && !databaseUrl) problems.push('DATABASE_OWNER_URL: only with DATABASE_URL (the embedded set-up makes its own roles)');
+  if (config.grantMaxMonths === 0) problems.push('HUITONG_GRANT_MAX_MONTHS: must be at least 1');
+  if (!/^[a-z][a-z0-9-]{1,40}$/.test(config.operatorDepartment)) problems.push('HUITONG_OPERATOR_DEPARTMENT: must be a department code');
   if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
@@ -149,4 +164,23 @@ function issuers(value: string | undefined, mode: Mode, problems: string[]): Rec
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+const KNOWN_ROLES = ['consumer', 'provider', 'catalog-admin', 'auditor', 'platform-admin'];
+
+function issuerRoles(value: string | undefined, problems: string[]): Record<string, Record<string, string[]>> {
+  if (!value?.trim()) return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isObject(parsed)) throw new Error();
+    for (const byDepartment of Object.values(parsed)) {
+      if (!isObject(byDepartment)) throw new Error();
+      for (const roles of Object.values(byDepartment)) if (!Array.isArray(roles) || !roles.every((r) => KNOWN_ROLES.includes(r))) throw new Error();
+    }
+    return parsed as Record<string, Record<string, string[]>>;
+  } catch {
+    problems.push(`HUITONG_TRUSTED_ISSUER_ROLES: must be a JSON object of issuer to { department or "*": [roles of ${KNOWN_ROLES.join(', ')}] }`);
+    return {};
+  }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { createIdentity } from './access/index.js';
 import { createAudit } from './audit/index.js';
-import { CatalogState, syncRegisters, syncResources } from './catalog/index.js';
+import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
@@ -93,21 +93,41 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
 /**
  * What every hub database holds whatever its data: registered departments and purposes, the
  * catalogue's resources from `catalog/`, and the reference data (divisions, indicator definitions).
- * Idempotent; run at every start.
+ * Idempotent; run at every start. Every change is entered in `trail`. Resources not yet registered
+ * are registered; a declaration file that disagrees with a stored resource is only reported
+ * (`differs`): a start never undoes a change made through the API (`huitong catalog sync` applies it).
  */
-export async function prepareRegisters(pool: pg.Pool): Promise<{ departments: number; purposes: number }> {
-  const registered = await syncRegisters(pool);
-  await syncResources(pool);
+export async function prepareRegisters(
+  pool: pg.Pool,
+  trail: { log: ChangeTrail; actor: ChangeActor },
+  options: { operator?: string; logger?: Logger } = {},
+): Promise<{ departments: number; purposes: number; differs: string[] }> {
+  const registered = await syncRegisters(pool, trail);
+  const outcomes = await syncResources(pool, trail, { applyChanges: false, operator: options.operator, action: 'catalog sync at start' });
+  const differs = outcomes.flatMap((o) => (o.change === 'differs' ? [o.code] : []));
+  if (differs.length) {
+    options.logger?.warn({ differs }, 'declaration files differ from the stored catalogue; not applied (run huitong catalog sync to apply them)');
+  }
   await loadReferenceData(pool);
-  return registered;
+  return { departments: registered.departments, purposes: registered.purposes, differs };
+}
+
+/** Runs `work` with the hub's audit trail open for a command's changes (the operator as actor). */
+export async function withCommandTrail<T>(config: Config, db: Database, command: string, work: (trail: { log: ChangeTrail; actor: ChangeActor }) => Promise<T>): Promise<T> {
+  const trail = await openCommandTrail(config, db, command);
+  try {
+    return await work(trail);
+  } finally {
+    await trail.close();
+  }
 }
 
 /** The demo load drops and rebuilds indexes, which only the tables' owner may do. */
-async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger): Promise<void> {
-  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger));
+async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger, trail: FixtureTrail): Promise<void> {
+  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger, trail));
   const owner = await connectDatabase(opened.ownerUrl, { poolMax: config.dbPoolMax, logger });
   try {
-    await loadDemo(owner, logger);
+    await loadDemo(owner, logger, trail);
   } finally {
     await owner.close();
   }
@@ -118,8 +138,10 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
-    await prepareRegisters(opened.db.pool);
-    if (config.loadDemo) await loadDemoAsOwner(opened, config, logger);
+    await withCommandTrail(config, opened.db, 'start', async (trail) => {
+      await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
+      if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
+    });
     const hub = await serveHub(config, logger, opened.db);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
     return {

@@ -89,11 +89,11 @@ describe('huitong key register', () => {
       const file = path.join(dataDir, 'mca-dbzh.jwk.json');
       await writeFile(file, JSON.stringify(await exportJWK(publicKey)));
       const env = { ...process.env, DATABASE_URL: database.url, HUITONG_DATA_DIR: dataDir };
-      const args = ['key', 'register', '--dept', 'civil-affairs', '--system', 'mca-dbzh', '--kid', 'mca-dbzh-1', '--alg', 'ES256', '--jwk', file];
+      const args = ['key', 'register', '--dept', 'civil-affairs', '--system', 'mca-dbzh', '--kid', 'mca-dbzh-1', '--alg', 'ES256', '--jwk', file, '--roles', 'consumer'];
       const { stdout } = await run(process.execPath, [CLI, ...args], { env });
       expect(stdout).toContain('registered key mca-dbzh-1 for mca-dbzh (civil-affairs)');
-      const { rows } = await database.db.pool.query('select department, system, alg from system_key');
-      expect(rows).toEqual([{ department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256' }]);
+      const { rows } = await database.db.pool.query('select department, system, alg, roles from system_key');
+      expect(rows).toEqual([{ department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256', roles: ['consumer'] }]);
 
       await writeFile(file, JSON.stringify(await exportJWK(privateKey)));
       const failed = await run(process.execPath, [CLI, ...args.map((a) => (a === 'mca-dbzh-1' ? 'mca-dbzh-2' : a))], { env }).catch(

@@ -5,6 +5,7 @@ import { SystemKeys } from './keys.js';
 import { listenForRegisterChanges } from './notifications.js';
 import { PurposeRefused, readStatedPurpose } from './purpose.js';
 import { Registers } from './registers.js';
+import { policyForRoles } from './role-scope.js';
 import { AccessSession, type PolicySource } from './session.js';
 import { TokenRefused, TokenVerifier } from './tokens.js';
 
@@ -22,6 +23,8 @@ export interface IdentityOptions {
   devIssuer: boolean;
   jwtAudience: string;
   trustedIssuers: Record<string, string>;
+  /** Roles each trusted issuer's tokens may claim, per department or `*`. (Default: `consumer` only) */
+  trustedIssuerRoles?: Record<string, Record<string, string[]>>;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function createIdentity(options: IdentityOptions, db: { url: string
     audience: options.jwtAudience,
     devIssuer: options.devIssuer ? await loadDevIssuer(options.dataDir) : null,
     jwksIssuers: options.trustedIssuers,
+    issuerRoles: options.trustedIssuerRoles,
     systemKeys,
     registers,
   });
@@ -66,10 +70,9 @@ export async function openAccessSession(headers: Headers, identity: Identity, po
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
   if (!match || match[1].length > MAX_TOKEN_LENGTH) throw new TokenRefused('malformed');
   const principal = await identity.tokens.verify(match[1]);
-  try {
-    return new AccessSession(principal, await readStatedPurpose(headers, identity.registers), policy);
-  } catch (err) {
+  const purpose = await readStatedPurpose(headers, identity.registers).catch((err: unknown) => {
     if (err instanceof PurposeRefused) err.principal = principal;
     throw err;
-  }
+  });
+  return new AccessSession(principal, purpose, policyForRoles(policy, principal));
 }

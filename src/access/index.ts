@@ -19,6 +19,6 @@ export { applyMask, maskIdNumber, maskMobile, maskName, type DisplayMask } from 
 export { ACCEPTED_ALGORITHMS, type AcceptedAlgorithm } from './algorithms.js';
 export { TokenRefused, TokenVerifier, type RefusalReason } from './tokens.js';
 export { PurposeRefused, readsResource, type PurposeProblem } from './purpose.js';
-export { registerSystemKey, SystemKeys, type SystemKey } from './keys.js';
+export { registerSystemKey, revokeSystemKey, SystemKeys, type SystemKey } from './keys.js';
 export { Registers } from './registers.js';
 export { createIdentity, openAccessSession, type Identity, type IdentityOptions } from './identity.js';

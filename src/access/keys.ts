@@ -1,6 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import type pg from 'pg';
 import { ACCEPTED_ALGORITHMS, type AcceptedAlgorithm } from './algorithms.js';
+import { ROLES, type Role } from './dev-issuer.js';
 
 /** A public key registered for one department system (`huitong key register`). */
 export interface SystemKey {
@@ -9,6 +10,8 @@ export interface SystemKey {
   system: string;
   alg: AcceptedAlgorithm;
   publicJwk: JWK;
+  /** The roles tokens signed with this key may claim. */
+  roles: readonly Role[];
 }
 
 /** Thrown when a token names a `kid` that no trusted source knows. */
@@ -32,7 +35,7 @@ export class SystemKeys {
 
   async load(): Promise<void> {
     const { rows } = await this.pool.query<SystemKey>(
-      `select kid, department, system, alg, public_jwk as "publicJwk" from system_key where revoked_at is null`,
+      `select kid, department, system, alg, public_jwk as "publicJwk", roles from system_key where revoked_at is null`,
     );
     const keys = new Map<string, { key: SystemKey; crypto: CryptoKey | Uint8Array }>();
     for (const key of rows) keys.set(key.kid, { key, crypto: await importJWK(key.publicJwk, key.alg) });
@@ -60,8 +63,15 @@ export class SystemKeys {
   }
 }
 
-/** Registers a department system's public key; the JWK must be public (no private members). */
-export async function registerSystemKey(pool: pg.Pool, key: SystemKey): Promise<void> {
+/**
+ * Registers a department system's public key with the roles its tokens may claim; the JWK must be
+ * public (no private members). Runs on the caller's connection (`huitong key register` commits it
+ * only with its audit entry).
+ */
+export async function registerSystemKey(pool: pg.Pool | pg.PoolClient, key: SystemKey): Promise<void> {
+  if (!key.roles.length || !key.roles.every((r) => (ROLES as readonly string[]).includes(r))) {
+    throw new Error(`roles: give one or more of ${ROLES.join(', ')}`);
+  }
   if (!(ACCEPTED_ALGORITHMS as readonly string[]).includes(key.alg)) {
     throw new Error(`alg ${key.alg}: not one of ${ACCEPTED_ALGORITHMS.join(', ')}`);
   }
@@ -72,8 +82,8 @@ export async function registerSystemKey(pool: pg.Pool, key: SystemKey): Promise<
   const { kid: _kid, d: _d, ...publicJwk } = key.publicJwk;
   try {
     await pool.query(
-      `insert into system_key (kid, department, system, alg, public_jwk) values ($1, $2, $3, $4, $5)`,
-      [key.kid, key.department, key.system, key.alg, publicJwk],
+      `insert into system_key (kid, department, system, alg, public_jwk, roles) values ($1, $2, $3, $4, $5, $6)`,
+      [key.kid, key.department, key.system, key.alg, publicJwk, [...new Set(key.roles)]],
     );
   } catch (err) {
     const code = (err as { code?: string }).code;
@@ -82,6 +92,22 @@ export async function registerSystemKey(pool: pg.Pool, key: SystemKey): Promise<
     if (code === '23514') throw new Error(`system ${key.system} or kid ${key.kid} is malformed`);
     throw err;
   }
+}
+
+/**
+ * Revokes a registered key: every instance drops it at once (the `system_key` change is announced
+ * on `huitong_registers`, and tokens it verified are forgotten). Returns the key as it was.
+ */
+export async function revokeSystemKey(db: pg.Pool | pg.PoolClient, kid: string, reason: string): Promise<{ department: string; system: string } > {
+  if (!reason.trim()) throw new Error('--reason: say why the key is revoked');
+  const { rows } = await db.query<{ department: string; system: string; revoked: boolean }>(
+    'select department, system, revoked_at is not null as revoked from system_key where kid = $1 for update',
+    [kid],
+  );
+  if (!rows.length) throw new Error(`no key with kid ${kid} is registered`);
+  if (rows[0].revoked) throw new Error(`key ${kid} is already revoked`);
+  await db.query('update system_key set revoked_at = now(), revoke_reason = $2 where kid = $1', [kid, reason]);
+  return rows[0];
 }
 
 /**

@@ -18,6 +18,7 @@ export type RefusalReason =
   | 'not-yet-valid'
   | 'missing-claim'
   | 'unknown-role'
+  | 'role-not-granted'
   | 'unknown-department'
   | 'key-mismatch'
   | 'keys-unavailable';
@@ -35,6 +36,8 @@ export interface TokenVerifierOptions {
   devIssuer: DevIssuer | null;
   /** Trusted issuers and the JWKS URL of each. */
   jwksIssuers: Record<string, string>;
+  /** Roles each trusted issuer's tokens may claim, per department or `*`. (Default: `consumer` only) */
+  issuerRoles?: Record<string, Record<string, string[]>>;
   systemKeys: SystemKeys;
   registers: Registers;
   /** Verified tokens kept until they expire. (Default: 10000) */
@@ -88,9 +91,15 @@ export class TokenVerifier {
     });
     const principal = principalOf(payload);
     if (!keySet) {
-      // A system's own key speaks for that system of its department only.
+      // A system's own key speaks for that system of its department only, with the roles registered with it.
       const { key } = await this.options.systemKeys.find(protectedHeader.kid ?? '');
       if (key.department !== principal.department || key.system !== principal.system) throw new TokenRefused('key-mismatch');
+      if (!principal.roles.every((r) => key.roles.includes(r))) throw new TokenRefused('role-not-granted');
+    } else if (issuer !== DEV_ISSUER) {
+      // A role is a right given to a system, not a claim it makes: mapped per issuer by configuration.
+      const mapped = this.options.issuerRoles?.[issuer];
+      const allowed = mapped ? (mapped[principal.department] ?? mapped['*'] ?? []) : ['consumer'];
+      if (!principal.roles.every((r) => allowed.includes(r))) throw new TokenRefused('role-not-granted');
     }
     if (!(await this.options.registers.isDepartment(principal.department))) throw new TokenRefused('unknown-department');
     return { principal, expiresAt: (payload.exp! + CLOCK_TOLERANCE_S) * 1000 };

@@ -34,6 +34,19 @@ export interface AuditDraft {
   resultSize: number;
   /** `ok`, `partial:<codes>`, `failed:<codes>` or `denied:<codes>`. */
   outcome: string;
+  /** For a catalogue, grant or key change: what was asked, with its arguments and reason. (Default: none, a data read) */
+  change?: AuditedChange | null;
+}
+
+/** A change to the catalogue, a grant or a key, as the audit trail keeps it (refused attempts too). */
+export interface AuditedChange {
+  /** e.g. `approveAccessRequest`, `catalog sync`, `key revoke`. */
+  action: string;
+  /** The arguments as given (JSON). */
+  arguments: unknown;
+  reason: string | null;
+  /** What the change did (versions, grants ended, ...), or why it was refused. */
+  detail?: unknown;
 }
 
 /** An entry in its place in the chain. */
@@ -63,6 +76,8 @@ export function entryHash(prevHash: string, entry: AuditDraft & { seq: number })
     subjects: entry.subjects,
     resultSize: entry.resultSize,
     outcome: entry.outcome,
+    // Only entries that record a change carry the key, so the hashes of data reads are as before.
+    ...(entry.change ? { change: entry.change } : {}),
   };
   return createHash('sha256').update(`${prevHash}\n${canonicalize(content)}`).digest('hex');
 }
@@ -70,4 +85,4 @@ export function entryHash(prevHash: string, entry: AuditDraft & { seq: number })
 /** Columns of `audit_entry` as the verifier and the tracker read them. */
 export const ENTRY_COLUMNS = `seq::int8 as seq, at, department, system, roles, purpose, case_number as "caseNumber",
   operation_name as "operationName", document_hash as "documentHash", resources, subjects,
-  result_size as "resultSize", outcome, prev_hash as "prevHash", hash`;
+  result_size as "resultSize", outcome, change, prev_hash as "prevHash", hash`;

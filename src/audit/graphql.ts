@@ -7,9 +7,13 @@ import { verifyChain, type ChainBreak } from './verify.js';
 /** A subject identifier: ID number, credit code, unit number or division code. */
 const SUBJECT = /^[0-9A-Za-z-]{1,64}$/;
 
-function requireAuditor({ access }: HubContext): void {
+/** The trail shows every department's accesses: only the hub operator's auditors read it. */
+function requireAuditor({ access, hub }: HubContext): void {
   if (!access.principal?.roles.includes('auditor')) {
     throw new HubError('FORBIDDEN', 'Only auditors may read the audit trail.', { reason: 'role-required', role: 'auditor' });
+  }
+  if (access.principal.department !== hub.config.operatorDepartment) {
+    throw new HubError('FORBIDDEN', `Only auditors of the hub operator (${hub.config.operatorDepartment}) read the audit trail.`, { reason: 'operator-only' });
   }
 }
 

@@ -4,7 +4,7 @@ import { CheckpointFile } from './checkpoint-file.js';
 import { AuditLog, type AuditLogOptions } from './log.js';
 
 export { AuditLog, type AuditLogOptions } from './log.js';
-export { entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type ResourceAccess } from './entry.js';
+export { entryHash, GENESIS_HASH, type AuditDraft, type AuditEntry, type AuditedChange, type ResourceAccess } from './entry.js';
 export { loadHubKey, HUB_KEY_FILE, type HubKey } from './hub-key.js';
 export { CheckpointFile, CHECKPOINT_FILE, type FileCheckpoint } from './checkpoint-file.js';
 export { verifyChain, type ChainBreak, type ChainProblem, type ChainReport } from './verify.js';

@@ -255,6 +255,7 @@ function row(e: AuditEntry) {
     subjects: e.subjects,
     result_size: e.resultSize,
     outcome: e.outcome,
+    change: e.change ?? null,
     prev_hash: e.prevHash,
     hash: e.hash,
   };

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { openCommandTrail } from './changes.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { openDatabase } from '../main.js';
@@ -35,11 +37,14 @@ export const catalogCommand = {
     if ((action === 'sync' && file) || rest.length) throw usage(`unexpected: ${[file, ...rest].filter(Boolean).join(' ')}`);
     const dryRun = values['dry-run'];
     const opened = await openDatabase(config, logger);
+    // Dry runs write nothing, departments and purposes included, and so need no trail.
+    const trail = dryRun ? null : await openCommandTrail(config, opened.db, `catalog-${action}`);
     try {
-      await syncRegisters(opened.db.pool);
+      const registers = await syncRegisters(opened.db.pool, trail, { dryRun });
+      if (registers.changed.length) process.stdout.write(`${dryRun ? 'would change' : 'changed'}: ${registers.changed.join(', ')}\n`);
       if (action === 'sync') {
         try {
-          const outcomes = await syncResources(opened.db.pool, { dryRun });
+          const outcomes = await syncResources(opened.db.pool, trail, { dryRun, operator: config.operatorDepartment });
           process.stdout.write(`${outcomes.map(describe).join('\n')}\n${dryRun ? 'dry run: nothing stored\n' : ''}`);
           if (outcomes.some((o) => o.change === 'refused')) throw new Error('some declarations are refused');
         } catch (err) {
@@ -48,10 +53,11 @@ export const catalogCommand = {
         }
         return;
       }
+      const reason = values.reason ?? `spreadsheet import of ${file}`;
       const reports = await importCatalog(
         opened.db.pool,
         file!,
-        { actor: 'catalog import', reason: values.reason ?? `spreadsheet import of ${file}` },
+        { actor: 'catalog import', reason, trail: trail ? { ...trail, action: 'catalog import', arguments: { file: path.basename(file!), dryRun } } : undefined },
         { dryRun },
       );
       for (const r of reports) {
@@ -61,6 +67,7 @@ export const catalogCommand = {
       process.stdout.write(refused ? 'refused: nothing stored\n' : dryRun ? 'dry run: nothing stored\n' : 'imported\n');
       if (refused) throw new Error('some rows are refused');
     } finally {
+      await trail?.close();
       await opened.close();
     }
   },

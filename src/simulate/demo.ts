@@ -1,6 +1,7 @@
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { seedCity } from './city.js';
+import type { FixtureTrail } from '../catalog/index.js';
 import { grantDemoAccess } from './grants.js';
 import { seedSpatial } from './spatial.js';
 
@@ -11,7 +12,8 @@ export const DEMO_PERSONS = 20_000;
  * Loads the demo data set into an empty hub, once: a database that already holds demo data is
  * left as it is, so restarts keep what users changed.
  */
-export async function loadDemo(db: Database, logger: Logger): Promise<boolean> {
+/** `trail`: where the demo's grants are entered (a start or `seed` passes the hub's audit trail). */
+export async function loadDemo(db: Database, logger: Logger, trail: FixtureTrail = null): Promise<boolean> {
   const { rows } = await db.pool.query<{ loaded: boolean }>(
     `select exists(select 1 from hub_state where key = 'demo_loaded_at') as loaded`,
   );
@@ -19,7 +21,7 @@ export async function loadDemo(db: Database, logger: Logger): Promise<boolean> {
   const started = Date.now();
   await seedSpatial(db.pool, { scale: 0.2 }); // geometry, grids, ~22,000 addresses, indicators, components
   const counts = await seedCity(db.pool, { persons: DEMO_PERSONS });
-  const grants = await grantDemoAccess(db.pool);
+  const grants = await grantDemoAccess(db.pool, trail);
   await markDemoLoaded(db);
   logger.info({ ms: Date.now() - started, ...counts, grants }, 'demo data loaded');
   return true;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
-import { approveRequest, CATALOG_DIR, requestAccess } from '../catalog/index.js';
+import { approveRequest, CATALOG_DIR, requestAccess, type FixtureTrail } from '../catalog/index.js';
 
 export interface GrantDeclaration {
   consumer: string;
@@ -20,7 +20,7 @@ export interface GrantDeclaration {
  * Gives each declared grant the way a real one comes: the consumer's system requests access and
  * the provider's system approves it. Returns the number of grants made.
  */
-export async function grantAccess(pool: pg.Pool, grants: GrantDeclaration[]): Promise<number> {
+export async function grantAccess(pool: pg.Pool, grants: GrantDeclaration[], trail: FixtureTrail = null): Promise<number> {
   const validUntil = `${new Date().getFullYear() + 1}-12-31`;
   for (const g of grants) {
     const { rows } = await pool.query<{ provider: string; items: string[] }>(
@@ -32,16 +32,16 @@ export async function grantAccess(pool: pg.Pool, grants: GrantDeclaration[]): Pr
     const fields = g.fields === 'all' ? rows[0].items : g.fields;
     const id = await requestAccess(pool, { department: g.consumer, system: `${g.consumer}-system`, roles: ['consumer'] }, {
       resource: g.resource, fields, purpose: g.purpose, legalBasis: g.legalBasis, validUntil: g.validUntil ?? validUntil,
-    });
+    }, undefined, trail);
     await approveRequest(pool, { department: rows[0].provider, system: `${rows[0].provider}-system`, roles: ['provider'] }, id, {
       maskedFields: g.masked ?? [], reason: 'demo grant',
-    });
+    }, trail);
   }
   return grants.length;
 }
 
 /** The demo's grants (`catalog/demo-grants.json`): civil affairs may check low-income households. */
-export async function grantDemoAccess(pool: pg.Pool): Promise<number> {
+export async function grantDemoAccess(pool: pg.Pool, trail: FixtureTrail = null): Promise<number> {
   const grants = JSON.parse(await readFile(path.join(CATALOG_DIR, 'demo-grants.json'), 'utf8')) as GrantDeclaration[];
-  return grantAccess(pool, grants);
+  return grantAccess(pool, grants, trail);
 }

@@ -191,7 +191,7 @@ describe('a system signing its own tokens with a registered key', () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     privateKey = pair.privateKey;
     publicJwk = await exportJWK(pair.publicKey);
-    await registerSystemKey(hub.db.pool, { kid: 'mca-dbzh-2026', department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256', publicJwk });
+    await registerSystemKey(hub.db.pool, { kid: 'mca-dbzh-2026', department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256', publicJwk, roles: ['consumer'] });
     await new Promise((r) => setTimeout(r, 1100)); // unknown kids reload the registered keys at most once a second
   });
 
@@ -229,7 +229,7 @@ describe('a system signing its own tokens with a registered key', () => {
   test('a private key is not accepted for registration', async () => {
     const { privateKey: key } = await generateKeyPair('ES256', { extractable: true });
     await expect(
-      registerSystemKey(hub.db.pool, { kid: 'oops', department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256', publicJwk: await exportJWK(key) }),
+      registerSystemKey(hub.db.pool, { kid: 'oops', department: 'civil-affairs', system: 'mca-dbzh', alg: 'ES256', publicJwk: await exportJWK(key), roles: ['consumer'] }),
     ).rejects.toThrow(/private/);
   });
 });

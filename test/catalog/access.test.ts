@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 import { CITIZENS, citizenDeclaration, citizenSchema } from '../support/citizens.js';
 
+/** A last day within the longest grant (36 months by default). */
+const UNTIL = `${new Date().getFullYear() + 2}-12-31`;
+
 let hub: TestHub;
 beforeAll(async () => {
   hub = await startTestHub({}, { schema: citizenSchema() });
@@ -140,13 +143,14 @@ describe('a request, its approval and its revocation', () => {
   test('the provider department sees its own resource in clear', async () => {
     const res = await provider().query(CITIZEN, { id: zhang.idNumber });
     expect(res.data.citizen).toMatchObject({ idNumber: zhang.idNumber, name: zhang.name, birthDate: zhang.birthDate, disability: zhang.disability });
-    expect(res.extensions?.access).toEqual({ masked: [], withheld: [] });
+    // A provider-only token reads its own department's data and nothing else (README: who may read with which role).
+    expect(res.extensions?.access).toEqual({ masked: [], withheld: [{ path: ['citizen', 'division', 'code'], reason: 'not-shared' }] });
   });
 
   test('a consumer requests fields for a purpose and period; the request is due in 10 working days', async () => {
     const res = await hub.as('civil-affairs', { roles: ['consumer'] }).query(
       `mutation($r: AccessRequestInput!) { requestAccess(request: $r) { ${REQUEST} } }`,
-      { r: { resource: 'test.citizen', fields: ['idNumber', 'name', 'birthDate', 'disability'], purpose: 'low-income-verification', legalBasis: '社会救助暂行办法 第十一条', validUntil: '2099-12-31' } },
+      { r: { resource: 'test.citizen', fields: ['idNumber', 'name', 'birthDate', 'disability'], purpose: 'low-income-verification', legalBasis: '社会救助暂行办法 第十一条', validUntil: UNTIL } },
     );
     expect(res.errors).toBeUndefined();
     const request = res.data.requestAccess;
@@ -159,7 +163,7 @@ describe('a request, its approval and its revocation', () => {
   test('a request naming an unknown field or purpose is refused, naming the argument', async () => {
     const ask = (r: Record<string, unknown>) =>
       hub.as('civil-affairs', { roles: ['consumer'] }).query(`mutation($r: AccessRequestInput!) { requestAccess(request: $r) { id } }`, {
-        r: { resource: 'test.citizen', fields: ['idNumber'], purpose: 'low-income-verification', legalBasis: 'x', validUntil: '2099-12-31', ...r },
+        r: { resource: 'test.citizen', fields: ['idNumber'], purpose: 'low-income-verification', legalBasis: 'x', validUntil: UNTIL, ...r },
       });
     expect((await ask({ fields: ['shoeSize'] })).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'fields' });
     expect((await ask({ purpose: 'curiosity' })).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'purpose' });
@@ -219,8 +223,11 @@ describe('a request, its approval and its revocation', () => {
     );
     expect(res.data.revokeGrant).toMatchObject({ revokedBy: 'public-security/public-security-system', revokeReason: '核对完成' });
     // The change is in the audit trail too, beside the catalogue's own event record.
-    const { rows } = await hub.db.pool.query(`select department, system, outcome from audit_entry where operation_name = 'RevokeGrant'`);
-    expect(rows).toEqual([{ department: 'public-security', system: 'public-security-system', outcome: 'ok' }]);
+    // With its arguments and reason, so two revocations of different grants tell apart.
+    const { rows } = await hub.db.pool.query(`select department, system, outcome, change from audit_entry where operation_name = 'revokeGrant'`);
+    expect(rows).toEqual([
+      { department: 'public-security', system: 'public-security-system', outcome: 'ok', change: { action: 'revokeGrant', arguments: { id: grantId, reason: '核对完成' }, reason: '核对完成', detail: null } },
+    ]);
     const seen = await consumer().query(CITIZEN, { id: zhang.idNumber });
     expect(seen.data.citizen).toMatchObject({ idNumber: '431102********0211', birthDate: null });
     const request = await hub.as('civil-affairs').query(`query($id: ID!) { accessRequest(id: $id) { events { kind reason } } }`, { id: requestId });
@@ -234,7 +241,7 @@ describe('a request, its approval and its revocation', () => {
   test('a provider rejects with a reason; without one it is refused', async () => {
     const ask = await hub.as('hrss', { roles: ['consumer'] }).query(
       `mutation($r: AccessRequestInput!) { requestAccess(request: $r) { id } }`,
-      { r: { resource: 'test.citizen', fields: ['mobile'], purpose: 'social-assistance', legalBasis: '社会救助暂行办法', validUntil: '2099-12-31' } },
+      { r: { resource: 'test.citizen', fields: ['mobile'], purpose: 'social-assistance', legalBasis: '社会救助暂行办法', validUntil: UNTIL } },
     );
     const id = ask.data.requestAccess.id;
     const decide = (reason: string) =>
@@ -246,7 +253,7 @@ describe('a request, its approval and its revocation', () => {
   test('a request left undecided past its due day shows as overdue', async () => {
     const ask = await hub.as('health', { roles: ['consumer'] }).query(
       `mutation($r: AccessRequestInput!) { requestAccess(request: $r) { id overdue } }`,
-      { r: { resource: 'test.citizen', fields: ['name'], purpose: 'social-assistance', legalBasis: '社会救助暂行办法', validUntil: '2099-12-31' } },
+      { r: { resource: 'test.citizen', fields: ['name'], purpose: 'social-assistance', legalBasis: '社会救助暂行办法', validUntil: UNTIL } },
     );
     expect(ask.data.requestAccess.overdue).toBe(false);
     // Made three weeks ago: the clock is the one thing a test may not wait for.

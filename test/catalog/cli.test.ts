@@ -56,3 +56,33 @@ test('huitong catalog import --dry-run lists each row and stores nothing; a refu
 
   expect((await huitong('catalog', 'export')).code).toBe(2);
 });
+
+test('huitong catalog import --dry-run writes nothing, departments and purposes included', async () => {
+  await database.db.pool.query(`update department set name = '改过的名称' where code = 'tax'`);
+  await database.db.pool.query(`update purpose set legal_basis = '改过的依据' where code = 'low-income-verification'`);
+  const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
+  const file = path.join(dir, 'empty.csv');
+  await writeFile(file, `${header.join(',')}\n`);
+  const entries = async () => (await database.db.pool.query('select count(*)::int as n from audit_entry')).rows[0].n;
+  const before = await entries();
+  const res = await huitong('catalog', 'import', file, '--dry-run');
+  expect(res.stdout).toMatch(/would change: department tax, purpose low-income-verification/);
+  expect((await database.db.pool.query(`select name from department where code = 'tax'`)).rows[0].name).toBe('改过的名称');
+  expect((await database.db.pool.query(`select legal_basis from purpose where code = 'low-income-verification'`)).rows[0].legal_basis).toBe('改过的依据');
+  expect(await entries()).toBe(before);
+});
+
+test('huitong catalog sync is entered in the audit trail with what it changed', async () => {
+  const res = await huitong('catalog', 'sync');
+  expect(res.code).toBe(0);
+  const { rows } = await database.db.pool.query(`select department, system, operation_name as action, change from audit_entry order by seq`);
+  expect(rows).toEqual([
+    {
+      department: 'data-bureau',
+      system: 'huitong-catalog-sync',
+      action: 'catalog registers sync',
+      change: expect.objectContaining({ detail: { changed: ['department tax', 'purpose low-income-verification'] } }),
+    },
+  ]);
+  expect((await database.db.pool.query(`select name from department where code = 'tax'`)).rows[0].name).not.toBe('改过的名称');
+});

@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DeclarationError, formatProblem, recordValidator, syncResources, type ResourceDeclaration } from '../../src/catalog/index.js';
+import { createAudit, type Audit } from '../../src/audit/index.js';
+import type { ChangeActor } from '../../src/catalog/index.js';
 import { createTestDatabase } from '../support/hub.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let audit: Audit;
+let trail: { log: Audit['log']; actor: ChangeActor };
 let project: string;
 const division: ResourceDeclaration = JSON.parse(await readFile(new URL('../../catalog/resources/spatial.division.json', import.meta.url), 'utf8'));
 
@@ -34,12 +38,15 @@ const stored = async () =>
 beforeAll(async () => {
   database = await createTestDatabase();
   project = await mkdtemp(path.join(tmpdir(), 'huitong-catalog-'));
+  audit = await createAudit(project, database.db, { checkpointFilePath: path.join(project, 'audit-checkpoints.jsonl') });
+  trail = { log: audit.log, actor: { department: 'data-bureau', system: 'huitong-catalog-sync', roles: ['platform-admin'] } };
   await mkdir(path.join(project, 'schemas/records'), { recursive: true });
   await writeFile(path.join(project, 'schemas/records/test.grid.json'), JSON.stringify({ type: 'object', properties: { code: { type: 'string' } } }));
   await writeFile(path.join(project, 'schemas/records/spatial.division.json'), await readFile(new URL('../../schemas/records/spatial.division.json', import.meta.url)));
   await writeFile(path.join(project, 'schemas/records/broken.json'), JSON.stringify({ type: 'objekt' }));
 });
 afterAll(async () => {
+  await audit?.log.close();
   await database?.drop();
   await rm(project, { recursive: true, force: true });
 });
@@ -65,7 +72,7 @@ test('a bad declaration is refused with every problem named by file and path, an
     'test.ok.json': grid({ code: 'test.ok' }),
   });
   const before = await stored();
-  const error = await syncResources(database.db.pool, { dir, projectDir: project }).catch((e: unknown) => e);
+  const error = await syncResources(database.db.pool, trail, { dir, projectDir: project }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(DeclarationError);
   const problems = (error as DeclarationError).problems.map(formatProblem).map((p) => p.replace(`${dir}/`, ''));
   expect(problems).toEqual(
@@ -85,7 +92,7 @@ test('semantic problems are listed together once the shape is right', async () =
   const dir = await declare({
     'test.grid.json': grid({ provider: 'ministry-of-magic', items: [division.items[0], { ...division.items[1], mask: 'mobile', type: 'int' }, division.items[0]] }),
   });
-  const error = (await syncResources(database.db.pool, { dir, projectDir: project }).catch((e: unknown) => e)) as DeclarationError;
+  const error = (await syncResources(database.db.pool, trail, { dir, projectDir: project }).catch((e: unknown) => e)) as DeclarationError;
   expect(error.problems.map(({ path: p, message }) => `${p}: ${message}`)).toEqual([
     'provider: "ministry-of-magic" is not a registered department',
     'items[1].mask: "mobile" masks strings only, the item is int',
@@ -95,12 +102,12 @@ test('semantic problems are listed together once the shape is right', async () =
 
 test('a changed file makes a new version with a field-level diff; an unchanged one makes none', async () => {
   const dir = await declare({ 'test.grid.json': grid() });
-  expect((await syncResources(database.db.pool, { dir, projectDir: project })).map((o) => o.change)).toEqual(['registered']);
-  expect((await syncResources(database.db.pool, { dir, projectDir: project })).map((o) => o.change)).toEqual(['unchanged']);
+  expect((await syncResources(database.db.pool, trail, { dir, projectDir: project })).map((o) => o.change)).toEqual(['registered']);
+  expect((await syncResources(database.db.pool, trail, { dir, projectDir: project })).map((o) => o.change)).toEqual(['unchanged']);
   const items = [...division.items];
   items[1] = { ...items[1], sensitivity: 'internal' };
   await writeFile(path.join(dir, 'test.grid.json'), JSON.stringify(grid({ summary: '网格 grids', items })));
-  const [outcome] = await syncResources(database.db.pool, { dir, projectDir: project });
+  const [outcome] = await syncResources(database.db.pool, trail, { dir, projectDir: project });
   expect(outcome).toMatchObject({ change: 'updated', version: 2 });
   const { rows } = await database.db.pool.query(
     `select version, change, changed_by, diff from catalog_resource_version where code = 'test.grid' order by version`,
@@ -117,7 +124,7 @@ test('a changed file makes a new version with a field-level diff; an unchanged o
 
 test('a dry run reports what would happen and stores nothing', async () => {
   const dir = await declare({ 'test.pool.json': grid({ code: 'test.pool' }), 'test.bad.json': grid({ code: 'test.bad', provider: 'nobody' }) });
-  const outcomes = await syncResources(database.db.pool, { dir, projectDir: project, dryRun: true });
+  const outcomes = await syncResources(database.db.pool, trail, { dir, projectDir: project, dryRun: true });
   expect(outcomes.map((o) => [o.code, o.change])).toEqual([
     ['test.bad', 'refused'],
     ['test.pool', 'registered'],

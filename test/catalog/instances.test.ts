@@ -5,6 +5,9 @@ import { serveHub, type RunningHub } from '../../src/main.js';
 import { CITIZENS, citizenDeclaration, citizenSchema } from '../support/citizens.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
+/** A last day within the longest grant (36 months by default). */
+const UNTIL = `${new Date().getFullYear() + 2}-12-31`;
+
 /** Two hub instances on one database, as behind a load balancer. */
 let first: TestHub;
 let second: RunningHub;
@@ -50,11 +53,11 @@ test('a resource registered, a grant approved and a grant revoked through one in
   expect(await eventually(seenOnSecond, MASKED)).toEqual(MASKED);
 
   const asked = await first.as('civil-affairs').query(`mutation($r: AccessRequestInput!) { requestAccess(request: $r) { id } }`, {
-    r: { resource: 'test.citizen', fields: ['idNumber', 'birthDate'], purpose: 'low-income-verification', legalBasis: '社会救助暂行办法', validUntil: '2099-12-31' },
+    r: { resource: 'test.citizen', fields: ['idNumber', 'birthDate'], purpose: 'low-income-verification', legalBasis: '社会救助暂行办法', validUntil: UNTIL },
   });
   const approved = await first
     .as('public-security', { roles: ['provider'] })
-    .query(`mutation($id: ID!) { approveAccessRequest(id: $id) { grant { id } } }`, { id: asked.data.requestAccess.id });
+    .query(`mutation($id: ID!) { approveAccessRequest(id: $id, reason: "核对需要") { grant { id } } }`, { id: asked.data.requestAccess.id });
   expect(await eventually(seenOnSecond, CLEAR)).toEqual(CLEAR);
 
   // Even a listener cut off from the database catches up: it reconnects and reloads.

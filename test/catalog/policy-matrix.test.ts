@@ -44,7 +44,11 @@ let hub: TestHub;
 beforeAll(async () => {
   hub = await startTestHub({}, { schema: citizenSchema() });
   const pool = hub.db.pool;
-  await applyDeclarations(pool, [{ source: 'test', data: citizenDeclaration() }, { source: 'test', data: secretDeclaration() }], { actor: 'test', reason: 'matrix' });
+  await applyDeclarations(pool, [{ source: 'test', data: citizenDeclaration() }, { source: 'test', data: secretDeclaration() }], {
+    actor: 'test',
+    reason: 'matrix',
+    trail: { log: hub.services.audit.log, actor: { department: 'data-bureau', system: 'test', roles: ['catalog-admin'] }, action: 'test', arguments: null },
+  });
   const grant = async (consumer: string, fields: Record<string, string>, options: { purpose?: string; until?: string; revoked?: boolean } = {}) => {
     const { rows } = await pool.query<{ id: string }>(
       `insert into access_request (resource, consumer, fields, purpose, legal_basis, valid_from, valid_until, status, requested_by, due_on)

@@ -4,12 +4,16 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { importCatalog, SHEET_ITEM_COLUMNS, SHEET_RESOURCE_COLUMNS } from '../../src/catalog/index.js';
+import { createAudit, type Audit } from '../../src/audit/index.js';
+import type { Change } from '../../src/catalog/index.js';
 import { createTestDatabase } from '../support/hub.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let dir: string;
 const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
-const change = { actor: 'catalog import', reason: 'test' };
+let audit: Audit;
+// An import is stored only with its audit entry (issue 10.6).
+let change: Change;
 
 const grid = {
   code: 'test.grid', name: '网格', nameEn: 'Grids', summary: '城市管理网格 city management grids', provider: 'natural-resources',
@@ -32,8 +36,12 @@ async function csv(name: string, rows: string[][]): Promise<string> {
 beforeAll(async () => {
   database = await createTestDatabase();
   dir = await mkdtemp(path.join(tmpdir(), 'huitong-sheet-'));
+  audit = await createAudit(dir, database.db, { checkpointFilePath: path.join(dir, 'audit-checkpoints.jsonl') });
+  const actor = { department: 'data-bureau', system: 'huitong-catalog-import', roles: ['platform-admin'] };
+  change = { actor: 'catalog import', reason: 'test', trail: { log: audit.log, actor, action: 'catalog import', arguments: null } };
 });
 afterAll(async () => {
+  await audit?.log.close();
   await database?.drop();
   await rm(dir, { recursive: true, force: true });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connectDatabase, createDatabaseIfMissing, ensureLogin, grantRuntime, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
+import { fixtureTrail } from '../../src/catalog/index.js';
 import { prepareRegisters } from '../../src/main.js';
 import { createLogger } from '../../src/log.js';
 import { freePort } from './ports.js';
@@ -43,7 +44,7 @@ export default async function setup(project: TestProject) {
   await createDatabaseIfMissing(adminUrl, TEMPLATE);
   const db = await connectDatabase(templateUrl, { poolMax: 2, logger });
   await migrate(db);
-  await prepareRegisters(db.pool);
+  await prepareRegisters(db.pool, fixtureTrail());
   await db.close();
   // Hubs run as a role that may only append to the audit trail, as `npm start` does.
   const runtimeRole = { user: 'huitong_test_runtime', password: 'test-runtime' };

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROLES, type Role } from '../../src/access/index.js';
+import { citizenDeclaration, citizenSchema } from '../support/citizens.js';
+import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
+
+/**
+ * Every mutation of the schema × every role × the caller's department: the operator (data-bureau),
+ * the department the target belongs to ("own": the resource's provider, the proposal's author), or
+ * another. Each cell is allowed or refused as the README says; a new mutation without a row here fails.
+ */
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub({}, { schema: citizenSchema() });
+});
+afterAll(() => hub?.close());
+
+type Position = 'operator' | 'own' | 'other';
+const DEPARTMENT: Record<Position, string> = { operator: 'data-bureau', own: 'public-security', other: 'tax' };
+const UNTIL = `${new Date().getFullYear() + 2}-12-31`;
+let serial = 0;
+
+const operator = () => hub.as('data-bureau', { roles: ['catalog-admin'] });
+const ok = (res: GraphQLResponse) => {
+  expect(res.errors).toBeUndefined();
+  return res.data;
+};
+async function resource(): Promise<string> {
+  const code = `test.matrix-${(serial += 1)}`;
+  ok(await operator().query(`mutation($r: ResourceInput!) { registerResource(resource: $r, reason: "matrix") { code } }`, { r: citizenDeclaration({ code }) }));
+  return code;
+}
+async function request(code: string): Promise<string> {
+  const asked = await hub.as('civil-affairs').query(`mutation($r: AccessRequestInput!) { requestAccess(request: $r) { id } }`, {
+    r: { resource: code, fields: ['idNumber'], purpose: 'low-income-verification', legalBasis: '社会救助暂行办法', validUntil: UNTIL },
+  });
+  return ok(asked).requestAccess.id;
+}
+async function proposal(code: string): Promise<string> {
+  const proposed = await hub.as('public-security', { roles: ['provider'] }).query(`mutation($r: ResourceInput!) { proposeResourceChange(resource: $r, reason: "更正") { id } }`, {
+    r: citizenDeclaration({ code, summary: '更正后的摘要 corrected summary' }),
+  });
+  return ok(proposed).proposeResourceChange.id;
+}
+
+interface Case {
+  /** Builds a fresh target and returns the mutation's variables. */
+  setup(): Promise<Record<string, unknown>>;
+  document: string;
+  allowed(role: Role, position: Position): boolean;
+}
+
+const operatorAdmin = (role: Role, position: Position) => role === 'catalog-admin' && position === 'operator';
+
+const CASES: Record<string, Case> = {
+  registerResource: {
+    setup: async () => ({ r: citizenDeclaration({ code: `test.matrix-${(serial += 1)}` }) }),
+    document: `mutation($r: ResourceInput!) { registerResource(resource: $r, reason: "matrix") { code } }`,
+    allowed: operatorAdmin,
+  },
+  updateResource: {
+    setup: async () => ({ r: citizenDeclaration({ code: await resource(), summary: '新摘要 new summary' }) }),
+    document: `mutation($r: ResourceInput!) { updateResource(resource: $r, reason: "matrix") { code } }`,
+    allowed: operatorAdmin,
+  },
+  retireResource: {
+    setup: async () => ({ code: await resource() }),
+    document: `mutation($code: ID!) { retireResource(code: $code, reason: "matrix") { code } }`,
+    allowed: operatorAdmin,
+  },
+  proposeResourceChange: {
+    setup: async () => ({ r: citizenDeclaration({ code: await resource(), summary: '提议 proposed' }) }),
+    document: `mutation($r: ResourceInput!) { proposeResourceChange(resource: $r, reason: "matrix") { id } }`,
+    allowed: (role, position) => (role === 'provider' || role === 'catalog-admin') && position === 'own',
+  },
+  approveResourceProposal: {
+    setup: async () => ({ id: await proposal(await resource()) }),
+    document: `mutation($id: ID!) { approveResourceProposal(id: $id, reason: "matrix") { id } }`,
+    allowed: operatorAdmin,
+  },
+  rejectResourceProposal: {
+    setup: async () => ({ id: await proposal(await resource()) }),
+    document: `mutation($id: ID!) { rejectResourceProposal(id: $id, reason: "matrix") { id } }`,
+    allowed: operatorAdmin,
+  },
+  requestAccess: {
+    setup: async () => ({ r: { resource: await resource(), fields: ['idNumber'], purpose: 'low-income-verification', legalBasis: '社会救助暂行办法', validUntil: UNTIL } }),
+    document: `mutation($r: AccessRequestInput!) { requestAccess(request: $r) { id } }`,
+    // The provider needs no grant on its own resource.
+    allowed: (role, position) => role === 'consumer' && position !== 'own',
+  },
+  approveAccessRequest: {
+    setup: async () => ({ id: await request(await resource()) }),
+    document: `mutation($id: ID!) { approveAccessRequest(id: $id, reason: "matrix") { id } }`,
+    allowed: (role, position) => role === 'provider' && position === 'own',
+  },
+  rejectAccessRequest: {
+    setup: async () => ({ id: await request(await resource()) }),
+    document: `mutation($id: ID!) { rejectAccessRequest(id: $id, reason: "matrix") { id } }`,
+    allowed: (role, position) => role === 'provider' && position === 'own',
+  },
+  revokeGrant: {
+    setup: async () => {
+      const id = await request(await resource());
+      const approved = await hub.as('public-security', { roles: ['provider'] }).query(`mutation($id: ID!) { approveAccessRequest(id: $id, reason: "同意") { grant { id } } }`, { id });
+      return { id: ok(approved).approveAccessRequest.grant.id };
+    },
+    document: `mutation($id: ID!) { revokeGrant(id: $id, reason: "matrix") { id } }`,
+    allowed: (role, position) => (role === 'provider' && position === 'own') || operatorAdmin(role, position),
+  },
+};
+
+const mutations = Object.keys(citizenSchema().getMutationType()!.getFields()).sort();
+
+test('every mutation of the schema has a row in the matrix', () => {
+  expect(Object.keys(CASES).sort()).toEqual(mutations);
+});
+
+describe.each(mutations)('%s', (mutation) => {
+  const cells = ROLES.flatMap((role) => (['operator', 'own', 'other'] as Position[]).map((position) => ({ role, position })));
+  test.each(cells)('$role of $position department', async ({ role, position }) => {
+    const c = CASES[mutation];
+    if (!c) throw new Error(`${mutation} has no row in the matrix`);
+    const variables = await c.setup();
+    const recorded = async () =>
+      (
+        await hub.db.pool.query(`select outcome from audit_entry where operation_name = $1 and department = $2 and roles = $3 order by seq`, [
+          mutation,
+          DEPARTMENT[position],
+          [role],
+        ])
+      ).rows.map((r) => r.outcome as string);
+    const before = await recorded();
+    const res = await hub.as(DEPARTMENT[position], { roles: [role] }).query(c.document, variables);
+    const after = await recorded();
+    // Allowed or refused, the attempt is in the audit trail.
+    expect(after.length).toBe(before.length + 1);
+    if (c.allowed(role, position)) {
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.[mutation]).toBeTruthy();
+      expect(after.at(-1)).toBe('ok');
+    } else {
+      expect(res.data?.[mutation] ?? null).toBeNull();
+      expect(['FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT']).toContain(res.errors?.[0].extensions?.code);
+      expect(after.at(-1)).toMatch(/^(denied|failed):/);
+    }
+  });
+});
