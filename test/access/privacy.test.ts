@@ -10,7 +10,7 @@ const entryCount = async () => (await one<{ n: number }>('select count(*)::int a
 
 beforeAll(async () => {
   hub = await startTestHub({ HUITONG_RATE_LIMIT_PER_MINUTE: '40' });
-  await seedCity(hub.db.pool, { persons: 1500, seed: 11 });
+  await seedCity(hub.owner.pool, { persons: 1500, seed: 11 });
   await grantDemoAccess(hub.db.pool);
   await hub.services.catalog.reload();
 });

@@ -318,12 +318,12 @@ describe('issue 10.6: every catalogue change by any path is audited or does not 
 
   test('a catalogue change does not stand when its audit entry cannot be written', async () => {
     await register({ code: 'test.unaudited' });
-    await hub.db.pool.query('alter table audit_entry rename to audit_entry_away');
+    await hub.owner.pool.query('alter table audit_entry rename to audit_entry_away');
     try {
       const res = await operator().query(RETIRE, { code: 'test.unaudited' });
       expect(code(res)).toBe('AUDIT_UNAVAILABLE');
     } finally {
-      await hub.db.pool.query('alter table audit_entry_away rename to audit_entry');
+      await hub.owner.pool.query('alter table audit_entry_away rename to audit_entry');
     }
     expect((await operator().query(`{ catalogResource(code: "test.unaudited") { retired version } }`)).data.catalogResource).toEqual({ retired: false, version: 1 });
   });
