@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
+import { createLookupSources } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
 
@@ -76,6 +77,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     identity: await createIdentity(config, db, logger),
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
+    lookups: options.lookups ?? createLookupSources({ logger }),
   };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);

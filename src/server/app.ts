@@ -6,12 +6,13 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
 import { useAccessReport } from './access-report.js';
+import type { LookupSources } from '../registries/department/index.js';
 import type { HubContext, HubServices } from './context.js';
 import { useAuditTrail } from './plugins/audit.js';
 import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
-import { buildSchema } from './schema.js';
+import { buildSchema, generatedContract } from './schema.js';
 
 /** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
 const GRAPHIQL = {
@@ -31,12 +32,14 @@ export interface HubOptions {
   schema?: GraphQLSchema;
   /** Record audit entries. Off only for the benchmark's baseline. (Default: true) */
   audit?: boolean;
+  /** Lookup sources asked at query time. (Default: the `lookup` connector definitions, base URLs from the environment) */
+  lookups?: LookupSources;
 }
 
 export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
   const dev = hub.config.mode === 'development';
   return createYoga<Record<string, never>, HubContext>({
-    schema: options.schema ?? buildSchema(),
+    schema: options.schema ?? catalogueSchema(hub),
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
     // The audit trail comes first so that it also sees operations the purpose binding stops.
     plugins: [
@@ -59,6 +62,33 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       error: (...args) => hub.logger.error({ component: 'yoga' }, args.map(String).join(' ')),
     },
   });
+}
+
+/**
+ * The contract as the catalogue stands: the hand-written schema plus the types generated from the
+ * department resources registered now. Rebuilt when a reload changes what is generated (a
+ * resource registered through the API or a spreadsheet is queryable at once, without a restart);
+ * requests meanwhile keep the schema they started with. A rebuild that fails keeps the old schema.
+ */
+function catalogueSchema(hub: HubServices): () => GraphQLSchema {
+  const generatedFrom = () => {
+    const declarations = [...hub.catalog.declarations().values()].map((d) => d.declaration);
+    return { declarations, signature: JSON.stringify(generatedContract(declarations).exposed.map((e) => e.declaration)) };
+  };
+  let { declarations, signature } = generatedFrom();
+  let current = buildSchema({ departments: declarations });
+  hub.catalog.onReload(() => {
+    const next = generatedFrom();
+    if (next.signature === signature) return;
+    try {
+      current = buildSchema({ departments: next.declarations });
+      ({ signature, declarations } = next);
+      hub.logger.info({ generated: generatedContract(declarations).exposed.map((e) => e.code) }, 'contract regenerated from the catalogue');
+    } catch (err) {
+      hub.logger.error({ err }, 'contract not regenerated; the previous schema stays');
+    }
+  });
+  return () => current;
 }
 
 export interface RunningServer {

@@ -4,6 +4,7 @@ import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
+import type { LookupSources } from '../registries/department/index.js';
 
 /** What the running hub offers its request handlers: built once at start-up. */
 export interface HubServices {
@@ -17,6 +18,8 @@ export interface HubServices {
   audit: Audit;
   /** Resources and grants in memory, as the access policy reads them. */
   catalog: CatalogState;
+  /** Sources asked at query time for data that stays with them (`lookup` connectors). (Default: none) */
+  lookups?: LookupSources;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */
