@@ -61,6 +61,10 @@ export interface Config {
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
   shutdownGraceMs: number;
+  /** Start the simulated department systems with the hub (`npm start`). (Default: true when the demo is loaded) */
+  simulators: boolean;
+  /** Port of the simulated financial-institutions lookup system. (Default: 0, a free port) */
+  simLookupPort: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -93,6 +97,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
+    simulators: bool(env.HUITONG_SIMULATORS, bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', []), 'HUITONG_SIMULATORS', problems),
+    simLookupPort: int(env.HUITONG_SIM_LOOKUP_PORT ?? '0', 'HUITONG_SIM_LOOKUP_PORT', problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
