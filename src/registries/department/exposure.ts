@@ -62,7 +62,9 @@ export function subjectItemOf(d: ResourceDeclaration): string | null {
 }
 
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
-const plural = (s: string) => (s.endsWith('s') ? s : s.endsWith('y') && !/[aeiou]y$/.test(s) ? `${s.slice(0, -1)}ies` : `${s}s`);
+/** English plural of a type name for its list field: `Deposit` → `deposits`, `EntityTax` → `entityTaxes`; a plural stays. */
+const plural = (s: string) =>
+  s.endsWith('s') ? s : /(x|z|ch|sh)$/.test(s) ? `${s}es` : /[^aeiou]y$/.test(s) ? `${s.slice(0, -1)}ies` : `${s}s`;
 
 /**
  * Which declarations are exposed, and why the others are not (a reason for each one skipped that
