@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
 import { useAccessReport } from './access-report.js';
@@ -38,8 +38,9 @@ export interface HubOptions {
 
 export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
   const dev = hub.config.mode === 'development';
+  const catalogue = options.schema ? null : catalogueSchema(hub);
   return createYoga<Record<string, never>, HubContext>({
-    schema: options.schema ?? catalogueSchema(hub),
+    schema: options.schema ?? catalogue!.schema,
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
     // The audit trail comes first so that it also sees operations the purpose binding stops.
     plugins: [
@@ -48,6 +49,7 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       useAuditTrail(hub, { record: options.audit }),
       usePurposeBinding(),
       useAccessReport(),
+      ...(catalogue ? [catalogue.plugin] : []),
     ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? GRAPHIQL : false,
@@ -67,28 +69,37 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
 /**
  * The contract as the catalogue stands: the hand-written schema plus the types generated from the
  * department resources registered now. Rebuilt when a reload changes what is generated (a
- * resource registered through the API or a spreadsheet is queryable at once, without a restart);
- * requests meanwhile keep the schema they started with. A rebuild that fails keeps the old schema.
+ * resource registered through the API or a spreadsheet is queryable at once, without a restart)
+ * and handed to yoga through the plugin's `setSchema`, so that requests pay nothing for it; a
+ * request keeps the schema it started with. A rebuild that fails keeps the old schema.
  */
-function catalogueSchema(hub: HubServices): () => GraphQLSchema {
+function catalogueSchema(hub: HubServices): { schema: GraphQLSchema; plugin: Plugin<HubContext> } {
   const generatedFrom = () => {
     const declarations = [...hub.catalog.declarations().values()].map((d) => d.declaration);
     return { declarations, signature: JSON.stringify(generatedContract(declarations).exposed.map((e) => e.declaration)) };
   };
   let { declarations, signature } = generatedFrom();
-  let current = buildSchema({ departments: declarations });
+  const schema = buildSchema({ departments: declarations });
+  let setSchema: ((schema: GraphQLSchema) => void) | null = null;
   hub.catalog.onReload(() => {
     const next = generatedFrom();
-    if (next.signature === signature) return;
+    if (next.signature === signature || !setSchema) return;
     try {
-      current = buildSchema({ departments: next.declarations });
+      setSchema(buildSchema({ departments: next.declarations }));
       ({ signature, declarations } = next);
       hub.logger.info({ generated: generatedContract(declarations).exposed.map((e) => e.code) }, 'contract regenerated from the catalogue');
     } catch (err) {
       hub.logger.error({ err }, 'contract not regenerated; the previous schema stays');
     }
   });
-  return () => current;
+  return {
+    schema,
+    plugin: {
+      onPluginInit(init) {
+        setSchema = init.setSchema;
+      },
+    },
+  };
 }
 
 export interface RunningServer {
