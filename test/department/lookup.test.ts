@@ -75,6 +75,11 @@ describe('a person query with lookup fields', () => {
     expect(res.data.deposits.edges[0].node).toMatchObject({ idNumber: `${id.slice(0, 6)}********${id.slice(-4)}`, accountNumber: null, balance: null, institution: null });
   });
 
+  test('a moment in the past is refused: the source answers as of now only', async () => {
+    const res = await civil().query(`query ($id: String!) { deposits(subject: $id, asOf: "2025-01-01") { totalCount } }`, { id: ids[0] });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
+  });
+
   test('without a purpose the source is not even asked', async () => {
     const before = sim.calls.deposits;
     const res = await hub.as('civil-affairs').query(`query ($id: String!) { deposits(subject: $id) { totalCount } }`, { id: ids[0] });

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { parse, Kind, type DocumentNode } from 'graphql';
 import type { DataItem, ResourceDeclaration } from '../../catalog/index.js';
 import type { HubContext } from '../../server/context.js';
-import { sourceUnavailable } from '../../server/errors.js';
+import { badUserInput, sourceUnavailable } from '../../server/errors.js';
 import { perRequest } from '../../server/per-request.js';
 import { connection, pageArgs, parseAsOf, type AsOf } from '../records.js';
 import type { LookupAnswer, LookupSources } from './lookup.js';
@@ -226,6 +226,8 @@ async function recordsOf(e: ExposedResource, subject: string, args: { asOf?: str
   const source = lookups?.forResource(e.code);
   let nodes: Node[];
   if (source && lookups) {
+    // A source that keeps its data answers as it stands now; an earlier moment it cannot give.
+    if (args.asOf !== undefined && args.asOf !== null) throw badUserInput('asOf', `${e.code} is asked of its source at query time: it answers as of now only`);
     const done = ctx.access.call(e.code, source.name, subject);
     const answer = await perRequest(ctx, loaders).asked(e.code, lookups).load(subject);
     done(answer.ok ? answer.from : answer.reason);
