@@ -121,7 +121,22 @@ const commands: Record<string, Command> = {
       process.stdout.write(`${token}\n`);
     },
   },
-  key: keyCommand,
+  key: {
+    summary: `${keyCommand.summary}; or make a new hub key, keeping the old one for verification`,
+    usage: `${keyCommand.usage} | huitong key rotate-hub`,
+    async run(args, config, logger) {
+      if (args[0] !== 'rotate-hub') return keyCommand.run(args, config, logger);
+      if (args.length > 1) throw new UsageError('rotate-hub takes no options');
+      const { rotateHubKey } = await import('./audit/index.js');
+      const rotated = await rotateHubKey(config.dataDir);
+      logger.info(rotated, 'hub key rotated');
+      process.stdout.write(
+        `new hub key ${rotated.current} in ${rotated.file}; ${rotated.retired} is retired and kept there (public part only) ` +
+          `so the checkpoints it signed still verify. Running hubs sign with the new key within a second; ` +
+          `hubs on other machines need the new file.\n`,
+      );
+    },
+  },
   audit: auditCommand,
 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { createIdentity } from './access/index.js';
-import { createAudit } from './audit/index.js';
+import { CheckpointFile, createAudit, ensureHubKeys, hasNoAuditHistory } from './audit/index.js';
 import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
@@ -138,6 +138,12 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   const started = Date.now();
   const opened = await openDatabase(config, logger);
   try {
+    // Before anything is audited: a missing key on a hub with history stops the start here, naming the file.
+    const checkpointFile = new CheckpointFile(config.auditCheckpointFile);
+    await ensureHubKeys(config.dataDir, {
+      isNewHub: () => hasNoAuditHistory(opened.db.pool, checkpointFile),
+      onCreated: (kid, file) => logger.info({ kid, file }, 'hub key created (first start of a hub with no audit history)'),
+    });
     await withCommandTrail(config, opened.db, 'start', async (trail) => {
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);

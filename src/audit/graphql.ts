@@ -34,7 +34,7 @@ export const auditResolvers: IResolvers<unknown, HubContext> = {
       requireAuditor(ctx);
       recordAuditorRead(ctx, 'audit.verification', 'auditVerification');
       const { checkpoints: anchors } = await ctx.hub.audit.checkpointFile.read();
-      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key, { anchors, checkpointEvery: ctx.hub.config.auditCheckpointEvery });
+      const report = await verifyChain(ctx.hub.db.pool, await ctx.hub.audit.keys.refresh(), { anchors, checkpointEvery: ctx.hub.config.auditCheckpointEvery });
       const asEnum = (b: ChainBreak) => ({ ...b, problem: b.problem.replace('-', '_') });
       return { ...report, firstBreak: report.firstBreak && asEnum(report.firstBreak), problems: report.problems.map(asEnum) };
     },

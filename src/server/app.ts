@@ -7,6 +7,7 @@ import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
+import { JWKS_PATH, serveJwks } from './jwks.js';
 import { useAuditTrail } from './plugins/audit.js';
 import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
@@ -74,6 +75,7 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    if (route === JWKS_PATH && req.method === 'GET') return void serveJwks(hub, res);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
