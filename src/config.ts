@@ -61,6 +61,14 @@ export interface Config {
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
   shutdownGraceMs: number;
+  /** Milliseconds to connect to PostgreSQL (a new connection) before giving up. (Default: 3000) */
+  dbConnectTimeoutMs: number;
+  /** Milliseconds a request waits for a pooled connection when all are busy, connecting included. (Default: 3000) */
+  dbAcquireTimeoutMs: number;
+  /** PostgreSQL `statement_timeout` in milliseconds for the hub's queries; the client gives up 1 s after it if the server is silent. (Default: 10000) */
+  dbStatementTimeoutMs: number;
+  /** Where rate-limit counts live: `memory` (per hub instance) or `postgres` (shared by every instance on the database). (Default: memory) */
+  rateLimitStore: 'memory' | 'postgres';
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -93,6 +101,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
+    dbConnectTimeoutMs: int(env.HUITONG_DB_CONNECT_TIMEOUT_MS ?? '3000', 'HUITONG_DB_CONNECT_TIMEOUT_MS', problems),
+    dbAcquireTimeoutMs: int(env.HUITONG_DB_ACQUIRE_TIMEOUT_MS ?? '3000', 'HUITONG_DB_ACQUIRE_TIMEOUT_MS', problems),
+    dbStatementTimeoutMs: int(env.HUITONG_DB_STATEMENT_TIMEOUT_MS ?? '10000', 'HUITONG_DB_STATEMENT_TIMEOUT_MS', problems),
+    rateLimitStore: oneOf(env.HUITONG_RATE_LIMIT_STORE ?? 'memory', 'HUITONG_RATE_LIMIT_STORE', ['memory', 'postgres'] as const, problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
@@ -104,6 +116,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.databaseOwnerUrl && !databaseUrl) problems.push('DATABASE_OWNER_URL: only with DATABASE_URL (the embedded set-up makes its own roles)');
   if (config.grantMaxMonths === 0) problems.push('HUITONG_GRANT_MAX_MONTHS: must be at least 1');
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(config.operatorDepartment)) problems.push('HUITONG_OPERATOR_DEPARTMENT: must be a department code');
+  for (const [name, value] of [['HUITONG_DB_CONNECT_TIMEOUT_MS', config.dbConnectTimeoutMs], ['HUITONG_DB_ACQUIRE_TIMEOUT_MS', config.dbAcquireTimeoutMs], ['HUITONG_DB_STATEMENT_TIMEOUT_MS', config.dbStatementTimeoutMs]] as const) {
+    if (value === 0) problems.push(`${name}: must be at least 1 (every database wait is bounded)`);
+  }
   if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
@@ -183,4 +198,9 @@ function issuerRoles(value: string | undefined, problems: string[]): Record<stri
     problems.push(`HUITONG_TRUSTED_ISSUER_ROLES: must be a JSON object of issuer to { department or "*": [roles of ${KNOWN_ROLES.join(', ')}] }`);
     return {};
   }
+}
+
+/** The database timeouts a config names, as `connectDatabase` takes them. */
+export function dbTimeouts(config: Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs'>) {
+  return { connectTimeoutMs: config.dbConnectTimeoutMs, acquireTimeoutMs: config.dbAcquireTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs };
 }

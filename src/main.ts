@@ -3,11 +3,13 @@ import type pg from 'pg';
 import { createIdentity } from './access/index.js';
 import { CheckpointFile, createAudit, ensureHubKeys, hasNoAuditHistory } from './audit/index.js';
 import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
-import type { Config } from './config.js';
-import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
+import { dbTimeouts, type Config } from './config.js';
+import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer, type EmbeddedState } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
+import { HubHealth } from './server/health.js';
+import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -20,12 +22,25 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
+export interface OpenDatabaseOptions {
+  /** Connect as the runtime role (the hub) or the owner (seeding). (Default: runtime) */
+  as?: 'runtime' | 'owner';
+  /**
+   * Use the embedded PostgreSQL a running hub (or command) has started on the same data directory,
+   * rather than refusing: every CLI command does, so it works beside `npm start`. (Default: true;
+   * `serve` refuses a second hub on one data directory)
+   */
+  attach?: boolean;
+  /** Named in the data directory's owner file, for another comer's messages. (Default: `huitong`) */
+  command?: string;
+}
+
 /**
  * Finds (or starts) PostgreSQL, applies pending migrations as the owner role, grants the runtime
  * role its rights, and connects as the runtime role (or, `as: 'owner'`, for seeding, as the owner).
  */
-export async function openDatabase(config: Config, logger: Logger, options: { as?: 'runtime' | 'owner' } = {}): Promise<OpenedDatabase> {
-  const { url, ownerUrl, embedded } = await locateDatabase(config, logger);
+export async function openDatabase(config: Config, logger: Logger, options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
+  const { url, ownerUrl, embedded } = await locateDatabase(config, logger, { attach: options.attach ?? true, command: options.command });
   try {
     if (ownerUrl !== url) {
       const owner = await connectDatabase(ownerUrl, { poolMax: 1, logger });
@@ -37,7 +52,9 @@ export async function openDatabase(config: Config, logger: Logger, options: { as
       }
       await grantRuntime(ownerUrl, userOf(url));
     }
-    const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger });
+    // The runtime role's pool gets the hub's bounds; the owner's (seeding: long index builds) a connect timeout only.
+    const timeouts = options.as === 'owner' ? undefined : dbTimeouts(config);
+    const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger, timeouts });
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -65,10 +82,18 @@ export interface RunningHub {
 }
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
-export async function serveHub(config: Config, logger: Logger, db: Database, options: HubOptions = {}): Promise<RunningHub> {
+export async function serveHub(
+  config: Config,
+  logger: Logger,
+  db: Database,
+  options: HubOptions & { embedded?: { state(): EmbeddedState } | null } = {},
+): Promise<RunningHub> {
   const catalog = new CatalogState(db.pool, logger);
   await catalog.start(db.url);
+  const failures = new RepeatedFailures(logger);
   const services: HubServices = {
+    health: new HubHealth(db, options.embedded ?? null, failures),
+    failures,
     config,
     logger,
     db,
@@ -86,6 +111,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     async close() {
       await server.close();
       await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
+      failures.flush();
     },
   };
 }
@@ -136,7 +162,7 @@ async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: L
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
-  const opened = await openDatabase(config, logger);
+  const opened = await openDatabase(config, logger, { attach: false, command: 'huitong serve' });
   try {
     // Before anything is audited: a missing key on a hub with history stops the start here, naming the file.
     const checkpointFile = new CheckpointFile(config.auditCheckpointFile);
@@ -148,7 +174,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
-    const hub = await serveHub(config, logger, opened.db);
+    const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded });
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
     return {
       ...hub,

@@ -49,7 +49,7 @@ export async function hasNoAuditHistory(pool: pg.Pool, checkpointFile: Checkpoin
  */
 export async function createAudit(
   dataDir: string,
-  db: { url: string; pool: pg.Pool },
+  db: { url: string; pool: pg.Pool; clientOptions?: pg.ClientConfig },
   options: AuditLogOptions & { checkpointFilePath: string; onKeyCreated?: (kid: string, file: string) => void },
 ): Promise<Audit> {
   const checkpointFile = new CheckpointFile(options.checkpointFilePath);

@@ -55,7 +55,7 @@ export class AuditLog {
   private readonly file: CheckpointFile | null;
 
   constructor(
-    private readonly db: { url: string; pool: pg.Pool },
+    private readonly db: { url: string; pool: pg.Pool; clientOptions?: pg.ClientConfig },
     private readonly keys: HubKeyRing,
     options: AuditLogOptions = {},
   ) {
@@ -204,7 +204,8 @@ export class AuditLog {
   /** The append connection: its own, because it commits asynchronously (see the class comment). */
   private connectAppender(): Promise<pg.Client> {
     this.appender ??= (async () => {
-      const client = new pg.Client({ connectionString: this.db.url });
+      // The pool's timeouts too: a database that stops answering must not hold the trail for ever.
+      const client = new pg.Client({ ...this.db.clientOptions, connectionString: this.db.url });
       client.on('error', () => this.dropAppender());
       await client.connect();
       await client.query('set synchronous_commit = off');

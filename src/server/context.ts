@@ -4,6 +4,8 @@ import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
+import type { HubHealth } from './health.js';
+import type { RepeatedFailures } from './throttle.js';
 
 /** What the running hub offers its request handlers: built once at start-up. */
 export interface HubServices {
@@ -17,6 +19,10 @@ export interface HubServices {
   audit: Audit;
   /** Resources and grants in memory, as the access policy reads them. */
   catalog: CatalogState;
+  /** Liveness and readiness, as `/healthz` and `/readyz` report them. */
+  health: HubHealth;
+  /** Failures that repeat (every request during a database outage) are logged once per interval with a count. */
+  failures: RepeatedFailures;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */
