@@ -143,14 +143,8 @@ export function connection<N>(rows: N[], page: { limit: number; offset: number }
   };
 }
 
-/** YYYY-MM-DD, a real day. */
-export function parseDay(value: string | null | undefined, argument: string): string | null {
-  if (value === null || value === undefined) return null;
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
-  const ok = !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value);
-  if (!ok) throw badUserInput(argument, 'not a real date (YYYY-MM-DD)');
-  return value;
-}
+/** YYYY-MM-DD, a real day (checked at the edge too, by `server/plugins/input.ts`). */
+export { parseDay } from '../server/as-of.js';
 
 /**
  * The code prefix shared by a division and everything under it, for filters at any level:
