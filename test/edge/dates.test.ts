@@ -1,19 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAsOf } from '../../src/server/as-of.js';
 import { buildSchema } from '../../src/server/index.js';
+import { grantDemoAccess } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { documentFor, reachableFields, stringLeaves } from './schema-inputs.js';
 
 /**
  * A day that does not exist is refused in every accepted form (date, date-time in UTC, date-time
- * with an offset, with and without seconds and fractions), on every date argument of the root
- * and nested fields and mutations, found by walking the schema: an argument is a date when its name
+ * with an offset, with and without seconds and fractions), on every date argument of the queries,
+ * root and nested, found by walking the schema (the mutations' dates, inside their own audited
+ * trail, are held by test/catalog/authority.test.ts): an argument is a date when its name
  * says so (`asOf`, `…From`, `…To`, `…Until`, `…Date`) or its description gives a date format.
  * (Indicator periods, `from`/`to`, are not days: 2023, 2023-Q2, 2023-06.)
  */
 const schema = buildSchema();
 const DATE_NAME = /^(asOf|.*(From|To|Until|Date))$/;
 const dateLeaves = reachableFields(schema)
+  .filter((r) => r.root === 'query')
   .flatMap((r) =>
     r.field.args.flatMap((arg) =>
       stringLeaves(arg)
@@ -57,17 +60,20 @@ describe('impossible days on every date argument of the contract', () => {
   let hub: TestHub;
   beforeAll(async () => {
     hub = await startTestHub();
+    await grantDemoAccess(hub.db.pool);
+    await hub.services.catalog.reload();
   });
   afterAll(() => hub?.close());
 
   test('the walk finds the date arguments', () => {
     const names = dateLeaves.map((l) => `${l.field.name}(${l.leaf.argument})`);
-    expect(names).toEqual(expect.arrayContaining(['person(asOf)', 'personsByIdNumbers(asOf)', 'persons(filter.bornFrom)', 'persons(filter.bornTo)', 'legalEntity(asOf)', 'requestAccess(request.validUntil)']));
+    expect(names).toEqual(expect.arrayContaining(['person(asOf)', 'personsByIdNumbers(asOf)', 'persons(filter.bornFrom)', 'persons(filter.bornTo)', 'legalEntity(asOf)']));
     expect(dateLeaves.some((l) => l.steps.length > 0)).toBe(true);
   });
 
   test('each is refused with BAD_USER_INPUT naming the argument, in every form', async () => {
-    const caller = hub.as('civil-affairs', { purpose: 'low-income-verification', caseNumber: 'EDGE-0002' });
+    // hrss may select persons by birth date (demo grant), so the filter reaches its date check.
+    const caller = hub.as('hrss', { purpose: 'social-assistance', caseNumber: 'EDGE-0002' });
     const missed: string[] = [];
     for (const { leaf, arg, ...r } of dateLeaves) {
       for (const value of IMPOSSIBLE) {

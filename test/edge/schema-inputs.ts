@@ -76,11 +76,19 @@ export function placeholder(type: GraphQLInputType): unknown {
 
 const required = (args: readonly GraphQLArgument[]) => args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
 
+export interface DocumentOptions {
+  /** Real values for arguments (of the field or its parents), by `Type.field.argument`. */
+  known?: Record<string, unknown>;
+  /** The selection on the field's type. (Default: `{ __typename }` on an object, none on a leaf) */
+  selection?: string;
+}
+
 /**
  * A document reaching `reached.field` with `args` as variables (`$v0`, `$v1`, …), its parents'
- * required arguments as further variables. Returns the document and its variables.
+ * required arguments as further variables (known values, or harmless placeholders).
  */
-export function documentFor(reached: Reached, args: Record<string, unknown>): { query: string; variables: Record<string, unknown> } {
+export function documentFor(reached: Reached, args: Record<string, unknown>, options: DocumentOptions = {}): { query: string; variables: Record<string, unknown> } {
+  const known = options.known ?? {};
   const decls: string[] = [];
   const variables: Record<string, unknown> = {};
   const bind = (arg: GraphQLArgument, value: unknown) => {
@@ -89,13 +97,36 @@ export function documentFor(reached: Reached, args: Record<string, unknown>): { 
     variables[name] = value;
     return `${arg.name}: $${name}`;
   };
-  const call = (field: GraphQLField<unknown, unknown>, given: Record<string, unknown>) => {
-    const parts = field.args.filter((a) => a.name in given || required([a]).length).map((a) => bind(a, a.name in given ? given[a.name] : placeholder(a.type)));
+  const call = (type: string, field: GraphQLField<unknown, unknown>, given: Record<string, unknown>) => {
+    const values: Record<string, unknown> = {};
+    for (const a of field.args) {
+      const id = `${type}.${field.name}.${a.name}`;
+      if (a.name in given) values[a.name] = given[a.name];
+      else if (id in known) values[a.name] = known[id];
+      else if (required([a]).length) values[a.name] = placeholder(a.type);
+    }
+    const parts = field.args.filter((a) => a.name in values).map((a) => bind(a, values[a.name]));
     return parts.length ? `${field.name}(${parts.join(', ')})` : field.name;
   };
-  const leaf = isLeafType(getNamedType(reached.field.type)) ? '' : ' { __typename }';
-  let body = `${call(reached.field, args)}${leaf}`;
-  for (const step of [...reached.steps].reverse()) body = 'on' in step ? `... on ${step.on} { ${body} }` : `${call(step.field, {})} { ${body} }`;
+  const selection = options.selection ?? (isLeafType(getNamedType(reached.field.type)) ? '' : '{ __typename }');
+  let body = `${call(reached.type.name, reached.field, args)} ${selection}`;
+  // Which type each step's field belongs to: the root, then each step's result (or type condition).
+  let owner = reached.root === 'query' ? 'Query' : 'Mutation';
+  const owners: string[] = [];
+  for (const step of reached.steps) {
+    if ('on' in step) {
+      owner = step.on;
+      owners.push('');
+    } else {
+      owners.push(owner);
+      owner = getNamedType(step.field.type).name;
+    }
+  }
+  reached.steps.forEach((_, i) => {
+    const j = reached.steps.length - 1 - i;
+    const step = reached.steps[j];
+    body = 'on' in step ? `... on ${step.on} { ${body} }` : `${call(owners[j], step.field, {})} { ${body} }`;
+  });
   const head = decls.length ? `(${decls.join(', ')})` : '';
   return { query: `${reached.root}${head} { ${body} }`, variables };
 }

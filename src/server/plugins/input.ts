@@ -3,7 +3,7 @@ import {
   visitWithTypeInfo, type DocumentNode, type GraphQLInputType, type GraphQLSchema,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { parseAsOf, parseDay } from '../as-of.js';
+import { parseAsOf } from '../as-of.js';
 import { HubError } from '../errors.js';
 
 /**
@@ -54,27 +54,20 @@ function worthWalking(value: unknown): boolean {
 }
 
 /**
- * Which arguments and input fields hold dates, read from the contract once: `asOf` everywhere is a
- * date or date-time with offset (as `parseAsOf` reads it); an argument or input field whose
- * description gives the format `YYYY-MM-DD` is a calendar day.
+ * Which arguments hold dates checked here: `asOf`, everywhere a date or a date-time with offset
+ * (as `parseAsOf` reads it), a control argument that no resolver audits or routes. Calendar days
+ * of filters and mutations (`YYYY-MM-DD`) are checked by their resolvers with the same `parseDay`
+ * or `checkDate`, after the guard has decided the filter and inside the mutation's own trail, so
+ * that a refused mutation is still entered with its arguments.
  */
-type DateKind = 'as-of' | 'day' | null;
-const dateKinds = new WeakMap<object, DateKind>();
-function dateKindOf(def: { name: string; description?: string | null }): DateKind {
-  let kind = dateKinds.get(def);
-  if (kind === undefined) {
-    kind = def.name === 'asOf' ? 'as-of' : /YYYY-MM-DD/.test(def.description ?? '') ? 'day' : null;
-    dateKinds.set(def, kind);
-  }
-  return kind;
-}
+type DateKind = 'as-of' | null;
+const dateKindOf = (def: { name: string }): DateKind => (def.name === 'asOf' ? 'as-of' : null);
 
 /** The date check of one value, as the resolvers themselves would make it: a `BAD_USER_INPUT` or null. */
 function dateRefusal(kind: DateKind, value: unknown, argument: string): HubError | null {
   if (kind === null || typeof value !== 'string') return null;
   try {
-    if (kind === 'as-of') parseAsOf(value, argument);
-    else parseDay(value, argument);
+    parseAsOf(value, argument);
     return null;
   } catch (err) {
     if (err instanceof HubError) return err;
@@ -167,8 +160,8 @@ const ESCAPE = /\\[ubf]/;
  * Input is refused at the edge: every string argument of every field, present and future, is
  * checked for control characters once variables are known, before any resolver runs (and so
  * before any SQL), and refused with `BAD_USER_INPUT` naming the field and the argument. So is a
- * date that does not exist, in every accepted form, on every `asOf` and every argument or input
- * field documented as `YYYY-MM-DD`. One mechanism for the whole contract, not a check per resolver.
+ * moment that does not exist, in every accepted form, on every `asOf`. One mechanism for the whole
+ * contract, not a check per resolver.
  *
  * The walk of the document only happens when a variable or the document's text could hold such a
  * value (a control character, a string escape, something shaped like a date); a document's text
