@@ -69,6 +69,10 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Where rate-limit counts live: `memory` (per hub instance) or `postgres` (shared by every instance on the database). (Default: memory) */
   rateLimitStore: 'memory' | 'postgres';
+  /** Start the simulated department systems with the hub (`npm start`). (Default: true when the demo is loaded) */
+  simulators: boolean;
+  /** Port of the simulated financial-institutions lookup system. (Default: 0, a free port) */
+  simLookupPort: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -105,6 +109,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbAcquireTimeoutMs: int(env.HUITONG_DB_ACQUIRE_TIMEOUT_MS ?? '3000', 'HUITONG_DB_ACQUIRE_TIMEOUT_MS', problems),
     dbStatementTimeoutMs: int(env.HUITONG_DB_STATEMENT_TIMEOUT_MS ?? '10000', 'HUITONG_DB_STATEMENT_TIMEOUT_MS', problems),
     rateLimitStore: oneOf(env.HUITONG_RATE_LIMIT_STORE ?? 'memory', 'HUITONG_RATE_LIMIT_STORE', ['memory', 'postgres'] as const, problems),
+    simulators: bool(env.HUITONG_SIMULATORS, bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', []), 'HUITONG_SIMULATORS', problems),
+    simLookupPort: int(env.HUITONG_SIM_LOOKUP_PORT ?? '0', 'HUITONG_SIM_LOOKUP_PORT', problems),
   };
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');

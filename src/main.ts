@@ -7,10 +7,12 @@ import { dbTimeouts, type Config } from './config.js';
 import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer, type EmbeddedState } from './db/index.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
+import { createLookupSources } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { HubHealth } from './server/health.js';
 import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
+import { startLookupSimulator, switchesFromEnv } from './simulate/lookups/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -101,6 +103,7 @@ export async function serveHub(
     identity: await createIdentity(config, db, logger),
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
+    lookups: options.lookups ?? createLookupSources({ logger }),
   };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
@@ -159,6 +162,18 @@ async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: L
   }
 }
 
+/**
+ * The simulated department systems of the demo (`HUITONG_SIMULATORS`, on with the demo): the
+ * financial institutions' lookup system. `env` gives the base URLs the connector definitions name,
+ * for the variables the operator has not set.
+ */
+async function startSimulators(config: Config, logger: Logger): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+  if (!config.simulators) return { env: {}, close: async () => {} };
+  const lookup = await startLookupSimulator({ port: config.simLookupPort, ...switchesFromEnv() });
+  logger.info({ url: lookup.url, switches: lookup.switches }, 'simulated financial-institutions lookup system started');
+  return { env: { FINANCIAL_INSTITUTIONS_URL: lookup.url }, close: () => lookup.close() };
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
@@ -174,12 +189,17 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
-    const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded });
+    const simulators = await startSimulators(config, logger);
+    const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, env: { ...simulators.env, ...process.env } }) }).catch(async (err) => {
+      await simulators.close();
+      throw err;
+    });
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
     return {
       ...hub,
       async close() {
         await hub.close();
+        await simulators.close();
         await opened.close();
       },
     };

@@ -163,6 +163,17 @@ export class AccessSession {
     touched.fields.add(`arg:${route.argument}`);
   }
 
+  /**
+   * A call this request makes to a source that keeps its data (a lookup), about `subject`: needs a
+   * purpose like any access, and is named in the audit entry as `call:<name>:<outcome>` with the
+   * outcome the returned function is given (`source`, `cache`, `timeout`, `breaker-open`, ...).
+   */
+  call(resource: string, name: string, subject: string): (outcome: string) => void {
+    const touched = this.touching(resource);
+    touched.subjects.add(subjectKey(subject));
+    return (outcome) => touched.fields.add(`call:${name}:${outcome}`);
+  }
+
   /** Remembers the record holding a value of a non-resource type, for that value's fields. */
   hold(path: Path, holder: Holder): void {
     this.holders.set(path, holder);

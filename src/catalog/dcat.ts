@@ -78,7 +78,8 @@ function datasetOf(row: Row, baseUrl: string): object {
     'dct:issued': { '@type': 'xsd:date', '@value': d.publishedAt },
     'dct:modified': { '@type': 'xsd:dateTime', '@value': updated },
     'dcat:version': String(version),
-    'dct:conformsTo': { 'dct:identifier': d.recordSchema },
+    // A record schema given inline or derived from the items travels with the declaration; its URL is the dataset's.
+    'dct:conformsTo': { 'dct:identifier': typeof d.recordSchema === 'string' ? d.recordSchema : `${baseUrl}/catalog/resources/${d.code}#record-schema` },
     'dct:relation': (d.related ?? []).map((code) => ({ '@id': `${baseUrl}/catalog/resources/${code}` })),
     'dcat:distribution': d.sharing.methods.map((method) => ({
       '@type': 'dcat:Distribution',

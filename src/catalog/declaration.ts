@@ -24,7 +24,12 @@ export interface DataItem {
   identifiesPerson: boolean;
   /** How the value is shown to a department without a clear grant. (Default: withheld, unless public) */
   mask?: MaskRule;
+  /** Every record must carry it, in a record schema derived from the items. (Default: false) */
+  required?: boolean;
 }
+
+/** A record schema as a declaration carries it: a file under `schemas/records/`, or the JSON Schema itself. */
+export type RecordSchemaRef = string | Record<string, unknown>;
 
 /** A catalogue resource as declared in `catalog/resources/<code>.json` or through GraphQL. */
 export interface ResourceDeclaration {
@@ -41,7 +46,19 @@ export interface ResourceDeclaration {
   updateCycle: string;
   publishedAt: string;
   related?: string[];
-  recordSchema: string;
+  /**
+   * The JSON Schema (2020-12) of one record: a file under `schemas/records/`, the schema itself
+   * (inline, so that a resource registered through the API or a spreadsheet needs no file), or
+   * left out, when it is derived from the data items' names and types. Inline and derived
+   * schemas are versioned with the declaration. (Default: derived from `items`)
+   */
+  recordSchema?: RecordSchemaRef;
+  /**
+   * The item holding whom a record is about (an ID number or a credit code), by which the contract
+   * finds a department resource's records. (Default: the only item named `idNumber`/`creditCode` or
+   * ending in `IdNumber`/`CreditCode`, if there is exactly one)
+   */
+  subject?: string;
   /** Data format (格式), e.g. `application/json`. (Default: none stated) */
   format?: string;
 }
@@ -55,7 +72,7 @@ export const declarationSchema = {
   $id: 'https://huitong.example/schemas/catalog-resource.json',
   type: 'object',
   additionalProperties: false,
-  required: ['code', 'name', 'nameEn', 'summary', 'provider', 'classification', 'graphqlType', 'items', 'sharing', 'open', 'updateCycle', 'publishedAt', 'recordSchema'],
+  required: ['code', 'name', 'nameEn', 'summary', 'provider', 'classification', 'graphqlType', 'items', 'sharing', 'open', 'updateCycle', 'publishedAt'],
   properties: {
     code,
     name: text,
@@ -84,6 +101,7 @@ export const declarationSchema = {
           sensitivity: { enum: SENSITIVITIES },
           identifiesPerson: { type: 'boolean' },
           mask: { enum: MASK_RULES },
+          required: { type: 'boolean' },
         },
       },
     },
@@ -109,7 +127,10 @@ export const declarationSchema = {
     updateCycle: { enum: ['real-time', 'daily', 'weekly', 'monthly', 'quarterly', 'half-yearly', 'yearly', 'irregular'] },
     publishedAt: { type: 'string', format: 'date' },
     related: { type: 'array', uniqueItems: true, items: code },
-    recordSchema: { type: 'string', pattern: '^schemas/records/[a-z0-9.-]+\\.json$' },
+    recordSchema: {
+      oneOf: [{ type: 'string', pattern: '^schemas/records/[a-z0-9.-]+\\.json$' }, { type: 'object' }],
+    },
+    subject: { type: 'string', pattern: '^[a-z][A-Za-z0-9]*$' },
     format: text,
   },
 } as const;
@@ -170,14 +191,14 @@ export function checkDeclaration(data: unknown, source: string, context: Declara
     if (item.mask && item.mask !== 'withhold' && item.type !== 'string') at(`items[${i}].mask`, `"${item.mask}" masks strings only, the item is ${item.type}`);
   });
   if (d.related?.includes(d.code)) at('related', 'a resource is not related to itself');
-  const schemaFile = path.join(context.projectDir ?? PROJECT_DIR, d.recordSchema);
-  if (!existsSync(schemaFile)) {
-    at('recordSchema', `${d.recordSchema} does not exist`);
-  } else {
+  if (d.subject && !seen.has(d.subject)) at('subject', `"${d.subject}" is not one of the items`);
+  const schema = readRecordSchema(d, context.projectDir);
+  if ('problem' in schema) at('recordSchema', schema.problem);
+  else {
     try {
-      compileRecordSchema(JSON.parse(readFileSync(schemaFile, 'utf8')));
+      compileRecordSchema(schema.schema);
     } catch (err) {
-      at('recordSchema', `${d.recordSchema} does not compile: ${(err as Error).message}`);
+      at('recordSchema', `${typeof d.recordSchema === 'string' ? d.recordSchema : 'the inline schema'} does not compile: ${(err as Error).message}`);
     }
   }
   return problems;
@@ -188,4 +209,66 @@ export function compileRecordSchema(schema: unknown) {
   const own = new Ajv2020({ allErrors: true, strict: false });
   addFormats.default(own);
   return own.compile(schema as object);
+}
+
+/** Items that are the hub's history of a record, not part of what a connector delivers. */
+const HISTORY_ITEMS = new Set(['validFrom', 'validTo']);
+
+/** JSON Schema of one value of an item, from its declared type. */
+function itemSchema(type: string): Record<string, unknown> {
+  switch (type) {
+    case 'date':
+      return { type: 'string', format: 'date' };
+    case 'datetime':
+      return { type: 'string', format: 'date-time' };
+    case 'integer':
+      return { type: 'integer' };
+    case 'number':
+      return { type: 'number' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'array':
+      return { type: 'array' };
+    default:
+      return { type: 'string' };
+  }
+}
+
+/**
+ * The record schema a declaration without one stands for: one property per data item (history
+ * items excepted), typed as declared, nullable unless `required`, nothing else allowed.
+ */
+export function deriveRecordSchema(d: Pick<ResourceDeclaration, 'code' | 'name' | 'nameEn' | 'items'>): Record<string, unknown> {
+  const items = d.items.filter((i) => !HISTORY_ITEMS.has(i.name));
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: `${d.name} (${d.nameEn})`,
+    description: `One record of ${d.code}, derived from its data items.`,
+    type: 'object',
+    additionalProperties: false,
+    required: items.filter((i) => i.required).map((i) => i.name),
+    properties: Object.fromEntries(
+      items.map((i) => {
+        const value = itemSchema(i.type);
+        return [i.name, i.required ? { ...value, title: i.title } : { title: i.title, anyOf: [value, { type: 'null' }] }];
+      }),
+    ),
+  };
+}
+
+/**
+ * The record schema a declaration carries, whichever way it is given: read from its file, taken
+ * inline, or derived from the items. A missing or unreadable file is a problem, not an exception.
+ */
+export function readRecordSchema(d: ResourceDeclaration, projectDir = PROJECT_DIR): { schema: unknown } | { problem: string } {
+  const ref = d.recordSchema;
+  if (ref === undefined) return { schema: deriveRecordSchema(d) };
+  if (typeof ref !== 'string') return { schema: ref };
+  const file = path.join(projectDir, ref);
+  if (!existsSync(file)) return { problem: `${ref} does not exist` };
+  try {
+    return { schema: JSON.parse(readFileSync(file, 'utf8')) };
+  } catch (err) {
+    return { problem: `${ref} is not valid JSON: ${(err as Error).message}` };
+  }
 }

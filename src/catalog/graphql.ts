@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { hubToday, type Principal } from '../access/index.js';
 import type { HubContext } from '../server/context.js';
 import { HubError, badUserInput, notFound } from '../server/errors.js';
-import { DeclarationError, type ResourceDeclaration } from './declaration.js';
+import { DeclarationError, readRecordSchema, type ResourceDeclaration } from './declaration.js';
 import { auditedChange } from './changes.js';
 import {
   approveRequestIn,
@@ -70,7 +70,29 @@ function withoutNulls(value: unknown): unknown {
   return value;
 }
 
+/** A `ResourceInput` as a declaration: nulls dropped, an inline record schema (`recordSchemaJson`) parsed. */
+function declarationOfInput(resource: unknown): ResourceDeclaration {
+  const { recordSchemaJson, ...rest } = withoutNulls(resource) as ResourceDeclaration & { recordSchemaJson?: string };
+  if (recordSchemaJson === undefined) return rest;
+  if (rest.recordSchema !== undefined) throw badUserInput('resource.recordSchemaJson', 'give a record-schema file or an inline schema, not both');
+  try {
+    return { ...rest, recordSchema: JSON.parse(recordSchemaJson) as Record<string, unknown> };
+  } catch (err) {
+    throw badUserInput('resource.recordSchemaJson', `not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 const toResource = (row: ResourceRow) => ({ ...row.declaration, related: row.declaration.related ?? [], version: row.version, retired: row.retired, updatedAt: row.updatedAt });
+
+/** A resource's record schema as the contract shows it: the file it names, or none, and the schema itself. */
+const recordSchemaFields = {
+  recordSchema: (d: ResourceDeclaration) => (typeof d.recordSchema === 'string' ? d.recordSchema : null),
+  recordSchemaDocument: (d: ResourceDeclaration) => {
+    const read = readRecordSchema(d);
+    return JSON.stringify('schema' in read ? read.schema : { error: read.problem });
+  },
+  subject: (d: ResourceDeclaration) => d.subject ?? null,
+};
 
 async function resourceByCode(db: pg.Pool | pg.PoolClient, code: string) {
   const { rows } = await db.query<ResourceRow>(`select ${RESOURCE_COLUMNS} from catalog_resource where code = $1`, [code]);
@@ -101,7 +123,7 @@ function requireReason(reason: string | null | undefined, why: string): string {
 async function declare(ctx: HubContext, client: pg.PoolClient, resource: unknown, reason: string, only: 'new' | 'existing'): Promise<Done> {
   const who = requireOperatorAdmin(ctx);
   requireReason(reason, 'say why the catalogue changes');
-  const declaration = withoutNulls(resource) as ResourceDeclaration;
+  const declaration = declarationOfInput(resource);
   const stored = typeof declaration?.code === 'string' ? await resourceByCode(client, declaration.code) : null;
   if (stored && declaration.provider !== stored.provider && stored.provider !== ctx.hub.config.operatorDepartment) {
     throw forbidden('provider-consent-required', `A change of provider needs ${stored.provider}'s consent: ${stored.provider} proposes it (proposeResourceChange).`);
@@ -121,7 +143,7 @@ async function propose(ctx: HubContext, client: pg.PoolClient, resource: unknown
     throw new HubError('FORBIDDEN', 'This needs the role provider or catalog-admin.', { reason: 'role-required', role: 'provider' });
   }
   requireReason(reason, 'say why the resource should change');
-  const declaration = withoutNulls(resource) as ResourceDeclaration;
+  const declaration = declarationOfInput(resource);
   const code = typeof declaration?.code === 'string' ? declaration.code : '';
   const stored = code ? await resourceByCode(client, code) : null;
   const provider = stored?.provider ?? declaration?.provider;
@@ -260,6 +282,7 @@ export const catalogResolvers: IResolvers<unknown, HubContext> = {
       return { read: async () => (await ctx.hub.db.pool.query(`select ${GRANT_COLUMNS} from access_grant where id = $1`, [id])).rows[0] };
     }),
   },
+  CatalogResource: recordSchemaFields,
   ResourceProposal: {
     resource: (p: { declaration: ResourceDeclaration }) => ({ ...p.declaration, related: p.declaration.related ?? [], version: 0, retired: false, updatedAt: '' }),
   },

@@ -10,9 +10,10 @@ import { applyDeclarations, type Change, type DeclarationInput, type Outcome } f
 export const RESOURCE_COLUMNS = [
   'code', 'name', 'nameEn', 'summary', 'provider', 'class', 'category', 'graphqlType', 'sharingType', 'sharingConditions',
   'sharingMethods', 'open', 'openConditions', 'updateCycle', 'publishedAt', 'related', 'recordSchema', 'format',
+  'subject',
 ] as const;
 /** Item columns: one data item per row. */
-export const ITEM_COLUMNS = ['itemName', 'itemTitle', 'itemType', 'itemDescription', 'sensitivity', 'identifiesPerson', 'mask'] as const;
+export const ITEM_COLUMNS = ['itemName', 'itemTitle', 'itemType', 'itemDescription', 'sensitivity', 'identifiesPerson', 'mask', 'itemRequired'] as const;
 const KNOWN = new Set<string>([...RESOURCE_COLUMNS, ...ITEM_COLUMNS]);
 
 type Cells = Record<string, string>;
@@ -89,14 +90,17 @@ function declarationOf(first: Cells, items: Cells[]): unknown {
       sensitivity: c.sensitivity,
       identifiesPerson: bool(c.identifiesPerson ?? ''),
       ...optional('mask', c.mask),
+      ...(c.itemRequired ? { required: bool(c.itemRequired) } : {}),
     })),
     sharing: { type: first.sharingType, ...optional('conditions', first.sharingConditions), methods: list(first.sharingMethods ?? '') },
     open: { open: bool(first.open ?? ''), ...optional('conditions', first.openConditions) },
     updateCycle: first.updateCycle,
     publishedAt: first.publishedAt,
     ...(first.related ? { related: list(first.related) } : {}),
-    recordSchema: first.recordSchema,
+    // An empty cell: the record schema is derived from the items (no file needed).
+    ...optional('recordSchema', first.recordSchema),
     ...optional('format', first.format),
+    ...optional('subject', first.subject),
   };
 }
 

@@ -12,6 +12,8 @@ import { CATALOG_CHANNEL } from './resources.js';
  */
 export class CatalogState implements PolicySource {
   private resources = new Map<string, ResourcePolicy>();
+  private declared = new Map<string, { declaration: ResourceDeclaration; version: number }>();
+  private readonly reloaded: (() => void)[] = [];
   private grantsByKey = new Map<string, Grant[]>();
   private listener: pg.Client | null = null;
   private loading: Promise<void> | null = null;
@@ -25,6 +27,16 @@ export class CatalogState implements PolicySource {
 
   resource(code: string): ResourcePolicy | undefined {
     return this.resources.get(code);
+  }
+
+  /** Current (unretired) declarations with their versions, as last loaded. */
+  declarations(): ReadonlyMap<string, { declaration: ResourceDeclaration; version: number }> {
+    return this.declared;
+  }
+
+  /** Calls `listener` after every reload (the schema generated from the catalogue follows it). */
+  onReload(listener: () => void): void {
+    this.reloaded.push(listener);
   }
 
   grants(department: string, resource: string): readonly Grant[] {
@@ -42,7 +54,7 @@ export class CatalogState implements PolicySource {
 
   private async load(): Promise<void> {
     const [resources, grants] = await Promise.all([
-      this.pool.query<{ code: string; declaration: ResourceDeclaration }>('select code, declaration from catalog_resource where retired_at is null'),
+      this.pool.query<{ code: string; declaration: ResourceDeclaration; version: number }>('select code, declaration, version from catalog_resource where retired_at is null'),
       this.pool.query<Grant>(
         `select id::text, resource, consumer, purpose, fields, valid_from as "validFrom", valid_until as "validUntil", false as revoked
          from access_grant where revoked_at is null and valid_until >= current_date - 1`,
@@ -65,6 +77,14 @@ export class CatalogState implements PolicySource {
       byKey.set(key, [...(byKey.get(key) ?? []), g]);
     }
     this.grantsByKey = byKey;
+    this.declared = new Map(resources.rows.map((r) => [r.code, { declaration: r.declaration, version: r.version }]));
+    for (const listener of this.reloaded) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ err }, 'a catalogue reload listener failed');
+      }
+    }
   }
 
   /** Loads, then listens for changes made by any instance. */

@@ -8,6 +8,7 @@ export { cityComponentResolvers } from './city-components/index.js';
 export { populationResolvers, populationLoaders } from './population/index.js';
 export { legalEntityResolvers, legalEntityLoaders } from './legal-entities/index.js';
 export { propertyResolvers, propertyLoaders } from './property/index.js';
+export { contractNames, departmentResolvers, departmentTypeDefs, exposedResources, type ContractNames } from './department/index.js';
 
 /** Reference data every hub needs whatever its demo setting: the division codes. Loaded once. */
 export async function loadReferenceData(pool: pg.Pool): Promise<{ divisions: number }> {

@@ -3,17 +3,18 @@ import { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { useAccessReport } from './access-report.js';
+import type { LookupSources } from '../registries/department/index.js';
 import type { HubContext, HubServices } from './context.js';
 import { JWKS_PATH, serveJwks } from './jwks.js';
 import { useAuditTrail } from './plugins/audit.js';
 import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
-import { buildSchema } from './schema.js';
 import { unavailableOrNull } from './unavailable.js';
+import { buildSchema, generatedContract } from './schema.js';
 
 /** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
 const GRAPHIQL = {
@@ -33,12 +34,15 @@ export interface HubOptions {
   schema?: GraphQLSchema;
   /** Record audit entries. Off only for the benchmark's baseline. (Default: true) */
   audit?: boolean;
+  /** Lookup sources asked at query time. (Default: the `lookup` connector definitions, base URLs from the environment) */
+  lookups?: LookupSources;
 }
 
 export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYoga {
   const dev = hub.config.mode === 'development';
+  const catalogue = options.schema ? null : catalogueSchema(hub);
   return createYoga<Record<string, never>, HubContext>({
-    schema: options.schema ?? buildSchema(),
+    schema: options.schema ?? catalogue!.schema,
     context: async ({ request }) => ({ hub, access: await accessSessionFor(request, hub) }),
     // The audit trail comes first so that it also sees operations the purpose binding stops.
     plugins: [
@@ -47,6 +51,7 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       useAuditTrail(hub, { record: options.audit }),
       usePurposeBinding(),
       useAccessReport(),
+      ...(catalogue ? [catalogue.plugin] : []),
     ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? GRAPHIQL : false,
@@ -73,6 +78,42 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       error: (...args) => hub.failures.report(`yoga: ${String(args[0]).split('\n')[0]}`, args[0], { component: 'yoga', detail: args.map(String).join(' ') }),
     },
   });
+}
+
+/**
+ * The contract as the catalogue stands: the hand-written schema plus the types generated from the
+ * department resources registered now. Rebuilt when a reload changes what is generated (a
+ * resource registered through the API or a spreadsheet is queryable at once, without a restart)
+ * and handed to yoga through the plugin's `setSchema`, so that requests pay nothing for it; a
+ * request keeps the schema it started with. A rebuild that fails keeps the old schema.
+ */
+function catalogueSchema(hub: HubServices): { schema: GraphQLSchema; plugin: Plugin<HubContext> } {
+  const generatedFrom = () => {
+    const declarations = [...hub.catalog.declarations().values()].map((d) => d.declaration);
+    return { declarations, signature: JSON.stringify(generatedContract(declarations).exposed.map((e) => e.declaration)) };
+  };
+  let { declarations, signature } = generatedFrom();
+  const schema = buildSchema({ departments: declarations });
+  let setSchema: ((schema: GraphQLSchema) => void) | null = null;
+  hub.catalog.onReload(() => {
+    const next = generatedFrom();
+    if (next.signature === signature || !setSchema) return;
+    try {
+      setSchema(buildSchema({ departments: next.declarations }));
+      ({ signature, declarations } = next);
+      hub.logger.info({ generated: generatedContract(declarations).exposed.map((e) => e.code) }, 'contract regenerated from the catalogue');
+    } catch (err) {
+      hub.logger.error({ err }, 'contract not regenerated; the previous schema stays');
+    }
+  });
+  return {
+    schema,
+    plugin: {
+      onPluginInit(init) {
+        setSchema = init.setSchema;
+      },
+    },
+  };
 }
 
 export interface RunningServer {

@@ -6,6 +6,7 @@ import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import type { HubHealth } from './health.js';
 import type { RepeatedFailures } from './throttle.js';
+import type { LookupSources } from '../registries/department/index.js';
 
 /** What the running hub offers its request handlers: built once at start-up. */
 export interface HubServices {
@@ -23,6 +24,8 @@ export interface HubServices {
   health: HubHealth;
   /** Failures that repeat (every request during a database outage) are logged once per interval with a count. */
   failures: RepeatedFailures;
+  /** Sources asked at query time for data that stays with them (`lookup` connectors). (Default: none) */
+  lookups?: LookupSources;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

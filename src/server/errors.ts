@@ -26,8 +26,8 @@ export const badUserInput = (argument: string, reason: string) =>
 
 export const notFound = (what: string, key: string) => new HubError('NOT_FOUND', `${what} ${key} was not found.`, { key });
 
-export const sourceUnavailable = (department: string) =>
-  new HubError('SOURCE_UNAVAILABLE', `${department} did not answer; the rest of the answer stands.`, { department });
+export const sourceUnavailable = (department: string, details: Record<string, unknown> = {}) =>
+  new HubError('SOURCE_UNAVAILABLE', `${department} did not answer; the rest of the answer stands.`, { department, ...details });
 
 /** 401: no token, or one refused; `reason` says which check failed, never anything about the keys. */
 export const unauthenticated = (reason: string) =>

@@ -1,0 +1,1 @@
+export { startLookupSimulator, switchesFromEnv, depositsOf, securitiesOf, type LookupSimulator, type LookupSwitches } from './server.js';
