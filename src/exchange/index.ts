@@ -1,0 +1,4 @@
+export { loadDefinitions, checkDefinition, DefinitionError, formatDefinitionProblem, CONNECTORS_DIR, sourceSystem, type ConnectorDefinition, type DefinitionProblem } from './definition.js';
+export { runConnector, type RunOptions, type RunResult, type RunCounts } from './runner.js';
+export { targetFor, departmentRecordTarget, BASE_LIBRARY_TARGETS } from './targets.js';
+export { mapRecord } from './mapping.js';

@@ -1,0 +1,3 @@
+export { DATASETS, datasetContext, isMalformed, personAt, updatedAtOf, type DatasetContext, type DatasetSpec, type SimVillage, type SourceRecord } from './datasets.js';
+export { SimDataset, startRestSimulator, datasetSpec, type RestSimulator, type RestSimulatorOptions } from './rest-server.js';
+export { DEFAULT_SWITCHES, applySwitch, switchesFromEnv, type Switches } from './switches.js';
