@@ -3,6 +3,7 @@ import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
 import { auditCommand } from './audit/command.js';
 import { catalogCommand } from './catalog/cli.js';
+import { connectorsCommand, quarantineCommand, syncCommand } from './exchange/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
@@ -123,6 +124,9 @@ const commands: Record<string, Command> = {
   },
   key: keyCommand,
   audit: auditCommand,
+  connectors: connectorsCommand,
+  sync: syncCommand,
+  quarantine: quarantineCommand,
 };
 
 class UsageError extends Error {}

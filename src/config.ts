@@ -61,6 +61,12 @@ export interface Config {
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
   shutdownGraceMs: number;
+  /** `huitong serve` starts the simulated department systems (REST APIs, front-end database, drop folder) and points the connectors at them. (Default: true with the demo data, false otherwise) */
+  simulators: boolean;
+  /** `huitong serve` runs connectors on their cron schedules. (Default: true) */
+  scheduleSyncs: boolean;
+  /** Records per simulated department dataset. (Default: 2000) */
+  simulatorRecords: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -93,7 +99,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
+    simulators: false,
+    scheduleSyncs: bool(env.HUITONG_SCHEDULE_SYNCS, true, 'HUITONG_SCHEDULE_SYNCS', problems),
+    simulatorRecords: int(env.HUITONG_SIMULATOR_RECORDS ?? '2000', 'HUITONG_SIMULATOR_RECORDS', problems),
   };
+  config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }

@@ -5,10 +5,13 @@ import { createAudit } from './audit/index.js';
 import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
 import type { Config } from './config.js';
 import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
+import { Exchange, scheduleConnectors } from './exchange/index.js';
+import { writeSimulatorEnv } from './exchange/simulator-env.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
+import { startDepartmentSimulators } from './simulate/departments/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -76,6 +79,8 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     identity: await createIdentity(config, db, logger),
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
+    // Connector definitions are checked here: a bad one stops the start, every problem listed.
+    exchange: Exchange.load(db.pool, logger, { ...process.env }),
   };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
@@ -85,6 +90,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     yoga,
     async close() {
       await server.close();
+      await services.exchange?.idle();
       await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
     },
   };
@@ -143,11 +149,23 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
     const hub = await serveHub(config, logger, opened.db);
-    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
+    const exchange = hub.services.exchange!;
+    const simulators = config.simulators
+      ? await startDepartmentSimulators({ adminUrl: opened.embedded?.adminUrl ?? opened.ownerUrl, pool: opened.db.pool, dataDir: config.dataDir, records: config.simulatorRecords, logger })
+      : null;
+    if (simulators) {
+      Object.assign(exchange.env, simulators.env);
+      await writeSimulatorEnv(config.dataDir, simulators.env);
+      for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
+    }
+    const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
+    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded, simulators: !!simulators }, 'Huitong is serving');
     return {
       ...hub,
       async close() {
+        await schedules?.stop();
         await hub.close();
+        await simulators?.close();
         await opened.close();
       },
     };

@@ -53,6 +53,8 @@ function openSource(ctx: SourceContext): Source {
 interface Quarantined {
   step: QuarantineStep;
   sourceKey: string | null;
+  /** The record's subject when the mapping could tell it, so the data tracker can name it. */
+  subject?: string | null;
   errors: string[];
   payload: unknown;
 }
@@ -150,17 +152,26 @@ class BatchStep {
     this.system = sourceSystem(definition);
   }
 
+  /** The subject of a raw record, read through the subject's mapping alone (the rest may be what is wrong). */
+  subjectOf(raw: RawRecord): string | null {
+    const rule = this.definition.subject ? this.definition.mapping?.[this.definition.subject] : undefined;
+    if (!rule) return null;
+    const one = mapRecord(raw, { s: rule });
+    const v = one.ok ? one.record.s : null;
+    return typeof v === 'string' ? v : null;
+  }
+
   /** Checks and maps a raw record: ready to apply, or quarantined with every error of its step. */
   prepare(raw: RawRecord): ApplyRecord | Quarantined {
     const d = this.definition;
     const key = sourceKeyOf(raw, d.key);
     if ('error' in key) return { step: 'mapping', sourceKey: null, errors: [key.error], payload: raw };
     const mapped = mapRecord(raw, d.mapping ?? {});
-    if (!mapped.ok) return { step: 'mapping', sourceKey: key.key, errors: mapped.errors, payload: raw };
+    if (!mapped.ok) return { step: 'mapping', sourceKey: key.key, subject: this.subjectOf(raw), errors: mapped.errors, payload: raw };
     const validate = this.resource.validate as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
     if (!validate(mapped.record)) {
       const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
-      return { step: 'validation', sourceKey: key.key, errors, payload: raw };
+      return { step: 'validation', sourceKey: key.key, subject: this.subjectOf(raw), errors, payload: raw };
     }
     const subject = d.subject ? mapped.record[d.subject] : null;
     return { key: key.key, sourceKey: key.key, record: mapped.record, subject: typeof subject === 'string' ? subject : null };
@@ -212,7 +223,7 @@ class BatchStep {
               changed += one.changed;
             } catch (err) {
               await client.query('rollback to savepoint one');
-              quarantine.push({ step: 'apply', sourceKey: record.sourceKey, errors: [(err as Error).message], payload: rawByKey.get(record.key) ?? record.record });
+              quarantine.push({ step: 'apply', sourceKey: record.sourceKey, subject: record.subject, errors: [(err as Error).message], payload: rawByKey.get(record.key) ?? record.record });
             }
           }
         }
@@ -223,9 +234,9 @@ class BatchStep {
       counts.unchanged = fetched - counts.applied - counts.quarantined;
       if (quarantine.length) {
         await client.query(
-          `insert into quarantine_record (connector, run_id, resource_code, resource_version, source_key, step, errors, payload, fetched_at)
-           select $1, $2, $3, $4, q.sk, q.step, q.errors, q.payload, $5 from jsonb_to_recordset($6::jsonb) as q(sk text, step text, errors jsonb, payload jsonb)`,
-          [this.definition.id, this.runId, this.resource.code, this.resource.version, fetchedAt, JSON.stringify(quarantine.map((q) => ({ sk: q.sourceKey, step: q.step, errors: q.errors, payload: q.payload ?? null })))],
+          `insert into quarantine_record (connector, run_id, resource_code, resource_version, source_key, subject, step, errors, payload, fetched_at)
+           select $1, $2, $3, $4, q.sk, q.s, q.step, q.errors, q.payload, $5 from jsonb_to_recordset($6::jsonb) as q(sk text, s text, step text, errors jsonb, payload jsonb)`,
+          [this.definition.id, this.runId, this.resource.code, this.resource.version, fetchedAt, JSON.stringify(quarantine.map((q) => ({ sk: q.sourceKey, s: q.subject ?? null, step: q.step, errors: q.errors, payload: q.payload ?? null })))],
         );
       }
       await client.query(

@@ -3,6 +3,7 @@ import type { Audit } from '../audit/index.js';
 import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
+import type { Exchange } from '../exchange/index.js';
 import type { Logger } from '../log.js';
 
 /** What the running hub offers its request handlers: built once at start-up. */
@@ -17,6 +18,8 @@ export interface HubServices {
   audit: Audit;
   /** Resources and grants in memory, as the access policy reads them. */
   catalog: CatalogState;
+  /** The connector runtime: definitions, runs, quarantine. (Absent in a hub started without connectors) */
+  exchange?: Exchange;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

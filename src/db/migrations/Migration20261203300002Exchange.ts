@@ -43,6 +43,7 @@ export class Migration20261203300002Exchange extends Migration {
         resource_code text not null,
         resource_version text not null,
         source_key text,
+        subject text,
         step text not null check (step in ('parse', 'mapping', 'validation', 'apply')),
         errors jsonb not null,
         payload jsonb not null,

@@ -3,3 +3,4 @@ export { SimDataset, startRestSimulator, datasetSpec, type RestSimulator, type R
 export { DEFAULT_SWITCHES, applySwitch, switchesFromEnv, type Switches } from './switches.js';
 export { startFrontDb, FRONT_TABLES, type FrontDb, type FrontDbOptions } from './front-db.js';
 export { writeDropFile, type DropOptions } from './drop-folder.js';
+export { startDepartmentSimulators, REST_SYSTEMS, type DepartmentSimulators } from './start.js';
