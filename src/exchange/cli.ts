@@ -56,13 +56,15 @@ export const connectorsCommand = {
 /** `huitong sync <connector> [--full]`: a run now, with progress; exit code 1 if it fails or runs elsewhere. */
 export const syncCommand = {
   summary: 'run a connector now, showing progress (--full: re-read the whole source and report what differs)',
-  usage: 'huitong sync CONNECTOR [--full]',
+  usage: 'huitong sync CONNECTOR [--full] [--batch-size N]',
   async run(args: string[], config: Config, logger: Logger): Promise<void> {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { full: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { full: { type: 'boolean', default: false }, 'batch-size': { type: 'string' } } });
     if (positionals.length !== 1) throw usage('name one connector (huitong connectors list)');
+    const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 20_000)) throw usage('--batch-size: a whole number from 1 to 20000');
     const opened = await openDatabase(config, logger);
     try {
-      const exchange = Exchange.load(opened.db.pool, logger, commandEnv(config));
+      const exchange = Exchange.load(opened.db.pool, logger, commandEnv(config), undefined, batchSize ? { batchSize } : undefined);
       const started = Date.now();
       const tty = process.stderr.isTTY;
       const result = await exchange.run(positionals[0], {

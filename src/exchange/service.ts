@@ -121,8 +121,8 @@ export class Exchange {
   }
 
   /** Reads and checks `connectors/`; a bad definition throws with every problem listed. */
-  static load(pool: pg.Pool, logger: Logger, env: Record<string, string | undefined> = process.env, dir?: string): Exchange {
-    return new Exchange(pool, logger, loadDefinitions(dir), env);
+  static load(pool: pg.Pool, logger: Logger, env: Record<string, string | undefined> = process.env, dir?: string, override?: Partial<Pick<ConnectorDefinition, 'batchSize'>>): Exchange {
+    return new Exchange(pool, logger, loadDefinitions(dir).map((d) => ({ ...d, ...override })), env);
   }
 
   definition(id: string): ConnectorDefinition {
