@@ -67,6 +67,8 @@ export interface Config {
   scheduleSyncs: boolean;
   /** Records per simulated department dataset. (Default: 2000) */
   simulatorRecords: number;
+  /** Folder of connector definitions, one `<id>/connector.json` each. (Default: `connectors/` in the repository) */
+  connectorsDir: string | null;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -102,6 +104,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulators: false,
     scheduleSyncs: bool(env.HUITONG_SCHEDULE_SYNCS, true, 'HUITONG_SCHEDULE_SYNCS', problems),
     simulatorRecords: int(env.HUITONG_SIMULATOR_RECORDS ?? '2000', 'HUITONG_SIMULATOR_RECORDS', problems),
+    connectorsDir: env.HUITONG_CONNECTORS_DIR?.trim() ? path.resolve(env.HUITONG_CONNECTORS_DIR) : null,
   };
   config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {

@@ -80,7 +80,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
     // Connector definitions are checked here: a bad one stops the start, every problem listed.
-    exchange: Exchange.load(db.pool, logger, { ...process.env }),
+    exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);

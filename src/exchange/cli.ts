@@ -28,7 +28,7 @@ export const connectorsCommand = {
     if (action !== 'check' && action !== 'list') throw usage('say check or list');
     let definitions;
     try {
-      definitions = loadDefinitions();
+      definitions = loadDefinitions(config.connectorsDir ?? undefined);
     } catch (err) {
       if (err instanceof DefinitionError) {
         process.stdout.write(`${err.problems.map((p) => `- ${formatDefinitionProblem(p)}`).join('\n')}\n`);
@@ -64,7 +64,7 @@ export const syncCommand = {
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 20_000)) throw usage('--batch-size: a whole number from 1 to 20000');
     const opened = await openDatabase(config, logger);
     try {
-      const exchange = Exchange.load(opened.db.pool, logger, commandEnv(config), undefined, batchSize ? { batchSize } : undefined);
+      const exchange = Exchange.load(opened.db.pool, logger, commandEnv(config), config.connectorsDir ?? undefined, batchSize ? { batchSize } : undefined);
       const started = Date.now();
       const tty = process.stderr.isTTY;
       const result = await exchange.run(positionals[0], {
@@ -116,7 +116,7 @@ export const quarantineCommand = {
     const opened = await openDatabase(config, logger);
     const trail = action === 'replay' || action === 'discard' ? await openCommandTrail(config, opened.db, `quarantine-${action}`) : null;
     try {
-      const exchange = Exchange.load(opened.db.pool, logger, commandEnv(config));
+      const exchange = Exchange.load(opened.db.pool, logger, commandEnv(config), config.connectorsDir ?? undefined);
       if (action === 'list' || action === 'show') {
         const rows = action === 'list' ? await listQuarantine(opened.db.pool, { connector: values.connector, state: values.state }, Number(values.first), null) : await listQuarantine(opened.db.pool, {}, 1, Number(id) - 1);
         const shown = action === 'show' ? rows.filter((r) => r.id === id) : rows;

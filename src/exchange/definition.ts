@@ -101,7 +101,7 @@ export class DefinitionError extends Error {
   }
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false });
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, verbose: true });
 const validateShape = ajv.compile<Omit<ConnectorDefinition, 'id' | 'file'>>(JSON.parse(readFileSync(CONNECTOR_SCHEMA_FILE, 'utf8')));
 
 function ajvProblem(file: string, e: ErrorObject): DefinitionProblem {
