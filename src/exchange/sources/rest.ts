@@ -88,6 +88,9 @@ export function restSource(ctx: SourceContext): Source {
         const records: RawRecord[] = [];
         const unparsed: { payload: unknown; error: string }[] = [];
         let position: { ts: string; key: string } | null = null;
+        // Offsets count the source's records: a record served twice in a page is one.
+        const distinct = new Set<string>();
+        let keyless = 0;
         for (const item of list) {
           if (!item || typeof item !== 'object' || Array.isArray(item)) {
             unparsed.push({ payload: item, error: 'not a JSON object' });
@@ -97,17 +100,20 @@ export function restSource(ctx: SourceContext): Source {
           records.push(raw);
           const ts = definition.watermark ? raw[definition.watermark] : undefined;
           const key = sourceKeyOf(raw, definition.key);
+          if ('key' in key) distinct.add(key.key);
+          else keyless++;
           if (typeof ts === 'string' && 'key' in key) {
             const p = { ts, key: key.key };
             if (!position || comparePositions(p, position) > 0) position = p;
           }
         }
         const next = 'cursor' in spec.paging ? at(body, spec.paging.cursor) : null;
-        const last = 'cursor' in spec.paging ? !next : list.length < pageSize;
+        const consumed = distinct.size + keyless + unparsed.length;
+        const last = 'cursor' in spec.paging ? !next : consumed < pageSize;
         if (list.length) yield { records, unparsed, position };
         if (last || !list.length) return;
         cursor = typeof next === 'string' ? next : String(next);
-        offset += list.length;
+        offset += consumed;
       }
     },
     async close() {},

@@ -135,7 +135,7 @@ export const DATASETS: Record<string, DatasetSpec> = {
       const p = personAt(i, ctx);
       return { sfzh: p.idNumber, nd: 2025, xz: 'pension', jfjs: money(p.rng, 3000, 20000), dwtyshxydm: null, gxsj: updatedAtOf(i) };
     },
-    malform: spoil('nd', 'last year'),
+    malform: spoil('jfjs', 'about 5000'),
   },
   /** 住房公积金 账户. */
   'provident-fund': {
