@@ -3,6 +3,7 @@ import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
 import { auditCommand } from './audit/command.js';
 import { catalogCommand } from './catalog/cli.js';
+import { connectorsCommand, quarantineCommand, syncCommand } from './exchange/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
@@ -137,6 +138,9 @@ const commands: Record<string, Command> = {
     },
   },
   audit: auditCommand,
+  connectors: connectorsCommand,
+  sync: syncCommand,
+  quarantine: quarantineCommand,
 };
 
 class UsageError extends Error {}

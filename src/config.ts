@@ -69,10 +69,16 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Where rate-limit counts live: `memory` (per hub instance) or `postgres` (shared by every instance on the database). (Default: memory) */
   rateLimitStore: 'memory' | 'postgres';
-  /** Start the simulated department systems with the hub (`npm start`). (Default: true when the demo is loaded) */
-  simulators: boolean;
   /** Port of the simulated financial-institutions lookup system. (Default: 0, a free port) */
   simLookupPort: number;
+  /** `huitong serve` starts the simulated department systems (REST APIs, front-end database, drop folder) and points the connectors at them. (Default: true with the demo data, false otherwise) */
+  simulators: boolean;
+  /** `huitong serve` runs connectors on their cron schedules. (Default: true) */
+  scheduleSyncs: boolean;
+  /** Records per simulated department dataset. (Default: 2000) */
+  simulatorRecords: number;
+  /** Folder of connector definitions, one `<id>/connector.json` each. (Default: `connectors/` in the repository) */
+  connectorsDir: string | null;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -109,9 +115,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbAcquireTimeoutMs: int(env.HUITONG_DB_ACQUIRE_TIMEOUT_MS ?? '3000', 'HUITONG_DB_ACQUIRE_TIMEOUT_MS', problems),
     dbStatementTimeoutMs: int(env.HUITONG_DB_STATEMENT_TIMEOUT_MS ?? '10000', 'HUITONG_DB_STATEMENT_TIMEOUT_MS', problems),
     rateLimitStore: oneOf(env.HUITONG_RATE_LIMIT_STORE ?? 'memory', 'HUITONG_RATE_LIMIT_STORE', ['memory', 'postgres'] as const, problems),
-    simulators: bool(env.HUITONG_SIMULATORS, bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', []), 'HUITONG_SIMULATORS', problems),
     simLookupPort: int(env.HUITONG_SIM_LOOKUP_PORT ?? '0', 'HUITONG_SIM_LOOKUP_PORT', problems),
+    simulators: false,
+    scheduleSyncs: bool(env.HUITONG_SCHEDULE_SYNCS, true, 'HUITONG_SCHEDULE_SYNCS', problems),
+    simulatorRecords: int(env.HUITONG_SIMULATOR_RECORDS ?? '2000', 'HUITONG_SIMULATOR_RECORDS', problems),
+    connectorsDir: env.HUITONG_CONNECTORS_DIR?.trim() ? path.resolve(env.HUITONG_CONNECTORS_DIR) : null,
   };
+  config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }

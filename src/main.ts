@@ -5,6 +5,8 @@ import { CheckpointFile, createAudit, ensureHubKeys, hasNoAuditHistory } from '.
 import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
 import { dbTimeouts, type Config } from './config.js';
 import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer, type EmbeddedState } from './db/index.js';
+import { Exchange, scheduleConnectors } from './exchange/index.js';
+import { writeSimulatorEnv } from './exchange/simulator-env.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createLookupSources } from './registries/department/index.js';
@@ -12,6 +14,7 @@ import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga 
 import { HubHealth } from './server/health.js';
 import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
+import { startDepartmentSimulators } from './simulate/departments/index.js';
 import { startLookupSimulator, switchesFromEnv } from './simulate/lookups/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -104,6 +107,8 @@ export async function serveHub(
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
     lookups: options.lookups ?? createLookupSources({ logger }),
+    // Connector definitions are checked here: a bad one stops the start, every problem listed.
+    exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
@@ -113,6 +118,7 @@ export async function serveHub(
     yoga,
     async close() {
       await server.close();
+      await services.exchange?.idle();
       await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
       failures.flush();
     },
@@ -189,17 +195,29 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
-    const simulators = await startSimulators(config, logger);
-    const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, env: { ...simulators.env, ...process.env } }) }).catch(async (err) => {
-      await simulators.close();
+    const lookupSimulator = await startSimulators(config, logger);
+    const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, env: { ...lookupSimulator.env, ...process.env } }) }).catch(async (err) => {
+      await lookupSimulator.close();
       throw err;
     });
-    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
+    const exchange = hub.services.exchange!;
+    const simulators = config.simulators
+      ? await startDepartmentSimulators({ adminUrl: opened.embedded?.adminUrl ?? opened.ownerUrl, pool: opened.db.pool, dataDir: config.dataDir, records: config.simulatorRecords, logger })
+      : null;
+    if (simulators) {
+      Object.assign(exchange.env, simulators.env);
+      await writeSimulatorEnv(config.dataDir, simulators.env);
+      for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
+    }
+    const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
+    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded, simulators: !!simulators }, 'Huitong is serving');
     return {
       ...hub,
       async close() {
+        await schedules?.stop();
         await hub.close();
-        await simulators.close();
+        await simulators?.close();
+        await lookupSimulator.close();
         await opened.close();
       },
     };

@@ -3,6 +3,7 @@ import type { Audit } from '../audit/index.js';
 import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
+import type { Exchange } from '../exchange/index.js';
 import type { Logger } from '../log.js';
 import type { HubHealth } from './health.js';
 import type { RepeatedFailures } from './throttle.js';
@@ -26,6 +27,8 @@ export interface HubServices {
   failures: RepeatedFailures;
   /** Sources asked at query time for data that stays with them (`lookup` connectors). (Default: none) */
   lookups?: LookupSources;
+  /** The connector runtime: definitions, runs, quarantine. (Absent in a hub started without connectors) */
+  exchange?: Exchange;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

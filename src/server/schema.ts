@@ -7,6 +7,7 @@ import type { ResourceDeclaration } from '../catalog/index.js';
 import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
+import { exchangeResolvers } from '../exchange/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
   contractNames, departmentResolvers, departmentTypeDefs, exposedResources, type ContractNames,
@@ -29,7 +30,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
-  populationResolvers, legalEntityResolvers, propertyResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers,
 ];
 
 let contract: { typeDefs: string[]; names: ContractNames } | null = null;
