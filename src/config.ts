@@ -61,6 +61,18 @@ export interface Config {
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
   shutdownGraceMs: number;
+  /**
+   * Base URL of the financial institutions' gateway that low-income verification asks for deposits
+   * and securities (a `lookup` source). (Default: none; with demo data, a simulated gateway the hub
+   * starts on a loopback port)
+   */
+  financialUrl: string | null;
+  /** Milliseconds a `lookup` source of a verification has to answer before its item is UNAVAILABLE. (Default: 2000) */
+  lookupTimeoutMs: number;
+  /** Households a verification batch job verifies per transaction. (Default: 50) */
+  verificationBatchChunk: number;
+  /** Concurrent batch jobs per hub process (graphile-worker). (Default: 2) */
+  verificationWorkers: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -93,7 +105,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
+    financialUrl: env.HUITONG_FINANCIAL_URL?.trim().replace(/\/+$/, '') || null,
+    lookupTimeoutMs: int(env.HUITONG_LOOKUP_TIMEOUT_MS ?? '2000', 'HUITONG_LOOKUP_TIMEOUT_MS', problems),
+    verificationBatchChunk: int(env.HUITONG_VERIFY_BATCH_CHUNK ?? '50', 'HUITONG_VERIFY_BATCH_CHUNK', problems),
+    verificationWorkers: int(env.HUITONG_VERIFY_WORKERS ?? '2', 'HUITONG_VERIFY_WORKERS', problems),
   };
+  if (config.financialUrl && !/^https?:\/\/[^/]/.test(config.financialUrl)) problems.push('HUITONG_FINANCIAL_URL: must be an http:// or https:// URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }

@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
+import { startVerification, stopVerification } from './verification/index.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -77,6 +78,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
   };
+  await startVerification(services);
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return {
@@ -85,7 +87,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     yoga,
     async close() {
       await server.close();
-      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
+      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop(), stopVerification(services)]);
     },
   };
 }

@@ -12,6 +12,8 @@ import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
 import { buildSchema } from './schema.js';
+import { hubJwks } from './jwks.js';
+import { serveVerificationRoute } from '../verification/routes.js';
 
 /** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
 const GRAPHIQL = {
@@ -74,6 +76,8 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     const route = req.url?.split('?')[0];
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    if (route === '/.well-known/jwks.json' && req.method === 'GET') return json(res, 200, hubJwks(hub.audit.key));
+    if (route?.startsWith('/verification/') && req.method === 'GET') return void serveVerificationRoute(hub, req, res, route);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);

@@ -9,6 +9,7 @@ import { catalogResolvers } from '../catalog/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
 } from '../registries/index.js';
+import { verificationResolvers } from '../verification/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -27,7 +28,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
-  populationResolvers, legalEntityResolvers, propertyResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers, verificationResolvers,
 ];
 
 /** The served schema; `extra` adds types and resolvers (tests use it for resources of their own). */
