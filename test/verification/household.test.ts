@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFinancialSimulator, type FinancialSimulator } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { deliveredOnce, home, household, newId, record, shareholding } from './support.js';
-
-export const VERIFICATION_FIELDS = /* GraphQL */ `
-  reference applicantIdNumber applicantName verdict category checkDate decidedAt caseNumber department scheme householdNumber divisionCode area
-  householdSize householdMonthlyIncome perCapitaMonthlyIncome standardMonthly marginLimit incomePass tookMs
-  standard { division effectiveFrom urbanMonthly ruralMonthly marginMultiplier homesMax areaPerPersonMax financialAssetMonths lowValueVehicleMax }
-  members { idNumber name status relationToHead declared inRegisterHousehold counted reason }
-  differences { idNumber kind description }
-  items { no key title department resource system asOf version rule outcome value reason }
-`;
-export const VERIFY = `mutation($a: String!, $m: [String!]!, $asOf: String) { verifyHousehold(applicant: $a, declaredMembers: $m, asOf: $asOf) { ${VERIFICATION_FIELDS} } }`;
+import { deliveredOnce, home, household, newId, record, shareholding, VERIFY } from './support.js';
 
 let hub: TestHub;
 let bank: FinancialSimulator;

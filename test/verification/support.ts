@@ -113,3 +113,15 @@ export async function deliveredOnce(pool: pg.Pool): Promise<void> {
   const nobody = newId('431103', '1960-01-01');
   for (const resource of Object.keys(SYSTEMS)) await record(pool, resource, nobody, { note: 'baseline' });
 }
+
+/** Every field of a verification, and the mutation, as tests ask for them. */
+export const VERIFICATION_FIELDS = /* GraphQL */ `
+  reference applicantIdNumber applicantName verdict category checkDate decidedAt caseNumber department scheme householdNumber divisionCode area
+  householdSize householdMonthlyIncome perCapitaMonthlyIncome standardMonthly marginLimit incomePass tookMs
+  standard { division effectiveFrom urbanMonthly ruralMonthly marginMultiplier homesMax areaPerPersonMax financialAssetMonths lowValueVehicleMax }
+  members { idNumber name status relationToHead declared inRegisterHousehold counted reason }
+  differences { idNumber kind description }
+  items { no key title department resource system asOf version rule outcome value reason }
+`;
+export const VERIFY = `mutation($a: String!, $m: [String!]!, $asOf: String) { verifyHousehold(applicant: $a, declaredMembers: $m, asOf: $asOf) { ${VERIFICATION_FIELDS} } }`;
+
