@@ -7,6 +7,7 @@ import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
+import { verifyCommand } from './verification/command.js';
 
 interface Command {
   summary: string;
@@ -123,6 +124,7 @@ const commands: Record<string, Command> = {
   },
   key: keyCommand,
   audit: auditCommand,
+  verify: verifyCommand,
 };
 
 class UsageError extends Error {}

@@ -10,6 +10,7 @@ import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { loadDemo } from './simulate/index.js';
 import { startVerification, stopVerification } from './verification/index.js';
+import { prepareJobQueue } from './verification/batch.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -36,12 +37,14 @@ export async function openDatabase(config: Config, logger: Logger, options: { as
       } finally {
         await owner.close();
       }
+      await prepareJobQueue(ownerUrl);
       await grantRuntime(ownerUrl, userOf(url));
     }
     const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger });
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
+      await prepareJobQueue(url);
     }
     return {
       db,

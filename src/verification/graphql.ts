@@ -5,6 +5,7 @@ import { authorizeVerification, recordAccess, VERIFICATION_RESOURCE } from './ac
 import { makeStatement, type StatementQuestion } from './statement.js';
 import { verificationService } from './service.js';
 import { readVerification, type StoredVerification } from './verify.js';
+import { batchProgress, createBatch, currentRecipients, pauseBatch, resumeBatch, type BatchHousehold } from './batch.js';
 
 /** A stored verification as the contract's `HouseholdVerification` shows it. */
 export function verificationView(v: StoredVerification) {
@@ -48,6 +49,11 @@ export const verificationResolvers: IResolvers<unknown, HubContext> = {
       recordAccess(ctx.access, [{ resource: VERIFICATION_RESOURCE, fields: ['op:read'], subjects: stored.members.map((m) => m.idNumber) }]);
       return verificationView(stored);
     },
+    verificationBatch: async (_root, args: { id: string }, ctx) => {
+      const { scheme } = verificationService(ctx.hub);
+      authorizeVerification(ctx.hub, ctx.access, scheme, 'verificationBatch');
+      return batchProgress(ctx.hub.db.pool, args.id);
+    },
     verificationStatement: async (_root, args: { subject: string; question: StatementQuestion }, ctx) => {
       const subject = args.subject.trim().toUpperCase();
       if (!/^[0-9]{17}[0-9X]$/.test(subject)) throw badUserInput('subject', 'not a citizen ID number');
@@ -65,6 +71,29 @@ export const verificationResolvers: IResolvers<unknown, HubContext> = {
       recordAccess(ctx.access, accessed);
       ctx.hub.logger.info({ reference: verification.reference, verdict: verification.verdict, ms: verification.tookMs }, 'household verified');
       return verificationView(verification);
+    },
+    startVerificationBatch: async (_root, args: { name: string; households?: BatchHousehold[] | null; asOf?: string | null }, ctx) => {
+      const { scheme } = verificationService(ctx.hub);
+      const given = args.households ?? null;
+      const subjects = given ? given.flatMap((h) => [h.applicant, ...h.declaredMembers]) : [];
+      const { principal, purpose } = authorizeVerification(ctx.hub, ctx.access, scheme, 'startVerificationBatch', subjects);
+      const households = given ?? (await currentRecipients(ctx.hub.db.pool));
+      if (!given) recordAccess(ctx.access, [{ resource: 'civil-affairs.assistance', fields: ['householdApplicant', 'members'], subjects: households.flatMap((h) => [h.applicant, ...h.declaredMembers]) }]);
+      const id = await createBatch(ctx.hub.db.pool, {
+        name: args.name, households, asOf: args.asOf, chunk: ctx.hub.config.verificationBatchChunk,
+        caller: { department: principal.department, system: principal.system, purpose: purpose.code, caseNumber: purpose.caseNumber },
+      });
+      return batchProgress(ctx.hub.db.pool, id);
+    },
+    pauseVerificationBatch: async (_root, args: { id: string }, ctx) => {
+      authorizeVerification(ctx.hub, ctx.access, verificationService(ctx.hub).scheme, 'pauseVerificationBatch');
+      await pauseBatch(ctx.hub.db.pool, args.id);
+      return batchProgress(ctx.hub.db.pool, args.id);
+    },
+    resumeVerificationBatch: async (_root, args: { id: string }, ctx) => {
+      authorizeVerification(ctx.hub, ctx.access, verificationService(ctx.hub).scheme, 'resumeVerificationBatch');
+      await resumeBatch(ctx.hub.db.pool, args.id, ctx.hub.config.verificationBatchChunk);
+      return batchProgress(ctx.hub.db.pool, args.id);
     },
   },
 };

@@ -2,6 +2,7 @@ import type { HubServices } from '../server/context.js';
 import { smallDeposits, startFinancialSimulator, type FinancialSimulator } from './financial-simulator.js';
 import { loadScheme, type Scheme } from './scheme.js';
 import { Verifier } from './verify.js';
+import { jobQueueReady, startBatchWorker, type BatchWorker } from './batch.js';
 
 /** What the running hub holds for verification: the scheme, the verifier, and the demo gateway if it runs one. */
 export interface VerificationService {
@@ -9,6 +10,8 @@ export interface VerificationService {
   verifier: Verifier;
   /** The simulated financial gateway the demo hub runs when no real one is configured. */
   simulator: FinancialSimulator | null;
+  /** This process's share of the batch jobs (none when the job queue is not installed or workers are 0). */
+  worker: BatchWorker | null;
 }
 
 const services = new WeakMap<HubServices, VerificationService>();
@@ -30,7 +33,12 @@ export async function startVerification(hub: HubServices): Promise<VerificationS
     await demoFinancialHoldings(hub.db.pool, simulator);
     hub.logger.info({ url: simulator.url }, 'simulated financial gateway started for the demo');
   }
-  const service = { scheme, verifier: new Verifier(hub.db.pool, scheme, { financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs }), simulator };
+  const verifier = new Verifier(hub.db.pool, scheme, { financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs });
+  let worker: BatchWorker | null = null;
+  if (hub.config.verificationWorkers > 0 && (await jobQueueReady(hub.db.pool))) {
+    worker = await startBatchWorker({ pool: hub.db.pool, verifier, audit: hub.audit.log, logger: hub.logger, concurrency: hub.config.verificationWorkers });
+  }
+  const service = { scheme, verifier, simulator, worker };
   services.set(hub, service);
   return service;
 }
@@ -40,7 +48,7 @@ export function verificationService(hub: HubServices): VerificationService {
   let service = services.get(hub);
   if (!service) {
     const scheme = loadScheme();
-    service = { scheme, verifier: new Verifier(hub.db.pool, scheme, { financialUrl: hub.config.financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs }), simulator: null };
+    service = { scheme, verifier: new Verifier(hub.db.pool, scheme, { financialUrl: hub.config.financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs }), simulator: null, worker: null };
     services.set(hub, service);
   }
   return service;
@@ -49,5 +57,6 @@ export function verificationService(hub: HubServices): VerificationService {
 export async function stopVerification(hub: HubServices): Promise<void> {
   const service = services.get(hub);
   services.delete(hub);
+  await service?.worker?.stop();
   await service?.simulator?.close();
 }

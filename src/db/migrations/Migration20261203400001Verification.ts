@@ -59,14 +59,22 @@ export class Migration20261203400001Verification extends Migration {
         status text not null default 'pending' check (status in ('pending', 'done')),
         reference text references verification (reference),
         verdict text,
+        error text,
         done_at timestamptz,
         primary key (batch_id, position)
+      );`);
+    // Batch workers' heartbeats: jobs locked by a worker that stopped beating (a killed process) are unlocked.
+    this.addSql(`
+      create table verification_worker (
+        worker_id text primary key,
+        process text not null,
+        heartbeat_at timestamptz not null default now()
       );`);
     this.addSql(`create index verification_batch_pending_idx on verification_batch_item (batch_id, position) where status = 'pending';`);
   }
 
   override async down(): Promise<void> {
-    this.addSql('drop table verification_batch_item, verification_batch, verification;');
+    this.addSql('drop table verification_worker, verification_batch_item, verification_batch, verification;');
     this.addSql('drop function verification_as_decided();');
   }
 }
