@@ -74,19 +74,26 @@ export interface BatchHousehold {
 }
 
 /**
- * Current recipient households: active 低保 records in civil affairs' assistance resource, one per
- * applicant, with the members on that record.
+ * Current recipient households: applicants of active 低保 cases in civil affairs' assistance
+ * resource. The members declared are those of the household's latest stored verification, or, for
+ * a household never verified here, the living members of the applicant's register household.
  */
 export async function currentRecipients(pool: pg.Pool): Promise<BatchHousehold[]> {
-  const { rows } = await pool.query<{ applicant: string; members: string[] | null }>(
-    `select distinct on (payload->>'householdApplicant') payload->>'householdApplicant' as applicant,
-       array(select jsonb_array_elements_text(coalesce(payload->'members', '[]'::jsonb))) as members
-     from department_record
-     where resource_code = 'civil-affairs.assistance' and valid_to is null and payload->>'kind' = 'dibao' and payload->>'status' = 'active'
-       and payload ? 'householdApplicant'
-     order by payload->>'householdApplicant', valid_from desc`,
+  const { rows } = await pool.query<{ applicant: string; members: string[] }>(
+    `with cases as (
+       select distinct subject as applicant from department_record
+       where resource_code = 'civil-affairs.assistance' and valid_to is null and subject is not null and payload->>'kind' = 'dibao'
+         and (payload->>'endsOn' is null or (payload->>'endsOn')::date >= current_date)
+     )
+     select c.applicant, coalesce(
+       (select array(select jsonb_array_elements_text(v.result->'declaredMembers')) from verification v
+         where v.applicant_id_number = c.applicant order by v.decided_at desc limit 1),
+       array(select m.id_number from person p join person m on m.household_number = p.household_number and m.valid_to is null and m.status = 'living'
+         where p.id_number = c.applicant and p.valid_to is null and m.id_number <> c.applicant order by m.id_number)
+     ) as members
+     from cases c order by c.applicant`,
   );
-  return rows.map((r) => ({ applicant: r.applicant, declaredMembers: (r.members ?? []).filter((m) => m !== r.applicant) }));
+  return rows.map((r) => ({ applicant: r.applicant, declaredMembers: r.members ?? [] }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { PersonRow } from '../registries/population/queries.js';
-import { areaOf, type Scheme, type SchemeItem, type Standard } from './scheme.js';
+import { areaOf, type IncomeRule, type Scheme, type SchemeItem, type Standard } from './scheme.js';
 import {
   isUnavailable, type DepartmentRecords, type FinancialAssets, type Gathered, type Holding, type OwnedHome, type RegisterHousehold, type Unavailable,
 } from './sources.js';
@@ -144,37 +144,70 @@ interface Context {
   gathered: GatheredItems;
 }
 
-/** Numbers of one income item per member, as monthly figures, from records in the income period. */
-function monthlyPerMember(item: SchemeItem, records: DepartmentRecords, ctx: Context): Record<string, number> {
-  const rule = item.rule as Extract<SchemeItem['rule'], { kind: 'income' }>;
+/** The income period: the `months` complete calendar months before the check date, as `[from, to)` days. */
+export function incomePeriod(onDate: string, months: number): { from: string; to: string } {
+  const to = `${onDate.slice(0, 7)}-01`;
+  const d = new Date(`${to}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return { from: d.toISOString().slice(0, 10), to };
+}
+
+/** A record's date as a day (`YYYY` → its 1 January, `YYYY-MM` → the 1st), or null. */
+const dayOf = (v: unknown): string | null => {
+  if (typeof v === 'number' && Number.isInteger(v)) return `${v}-01-01`;
+  if (typeof v !== 'string') return null;
+  if (/^\d{4}$/.test(v)) return `${v}-01-01`;
+  if (/^\d{4}-\d{2}$/.test(v)) return `${v}-01`;
+  return /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : null;
+};
+
+/**
+ * One income item per member as monthly figures, or the reason it cannot be read: a record that
+ * should count but lacks its number is not read as zero.
+ */
+function monthlyPerMember(item: SchemeItem, records: DepartmentRecords, ctx: Context): Record<string, number> | string {
+  const rule = item.rule as IncomeRule;
   const resource = item.source.kind === 'department-record' ? item.source.resources[0] : item.resource;
-  const months = item.period === 'income-period' ? ctx.scheme.incomePeriodMonths : 1;
-  const start = monthsBefore(ctx.onDate, ctx.scheme.incomePeriodMonths);
-  const lastYear = String(Number(ctx.onDate.slice(0, 4)) - 1);
+  const { from, to } = incomePeriod(ctx.onDate, ctx.scheme.incomePeriodMonths);
   const out: Record<string, number> = {};
   for (const m of ctx.members) {
-    let sum = 0;
-    for (const r of records[resource]?.[m] ?? []) {
-      const period = typeof r.period === 'string' ? r.period : typeof r.year === 'number' ? String(r.year) : null;
-      // Monthly records inside the period; a yearly record for the last complete year; undated ones as current.
-      if (item.period === 'income-period' && period) {
-        if (period.length === 4 ? period !== lastYear : period < start.slice(0, 7) || period > ctx.onDate.slice(0, 7)) continue;
-      }
+    const matching = (records[resource]?.[m] ?? []).filter((r) => !rule.where || Object.entries(rule.where).every(([k, vs]) => vs.includes(String(r[k]))));
+    const dated = matching.map((r) => ({ r, day: rule.date ? dayOf(r[rule.date]) : null }));
+    if (rule.date && dated.some((d) => d.day === null)) return `a ${resource} record has no readable ${rule.date}`;
+    const amount = (r: Record<string, unknown>) => {
       const n = Number(r[rule.field]);
-      if (Number.isFinite(n)) sum += n;
+      const less = rule.minus === undefined ? 0 : Number(r[rule.minus] ?? 0);
+      return Number.isFinite(n) && Number.isFinite(less) && r[rule.field] !== null && r[rule.field] !== '' ? n - less : null;
+    };
+    let value = 0;
+    if (rule.aggregate === 'period-average') {
+      const inPeriod = dated.filter((d) => d.day === null || (d.day >= from && d.day < to));
+      let sum = 0;
+      for (const { r } of inPeriod) {
+        const n = amount(r);
+        if (n === null) return `a ${resource} record has no number in ${rule.field}`;
+        sum += n;
+      }
+      value = sum / ctx.scheme.incomePeriodMonths;
+    } else {
+      const current = dated.filter((d) => d.day === null || d.day <= ctx.onDate);
+      const latest = current.map((d) => d.day ?? '').sort().at(-1);
+      for (const { r, day } of current) {
+        if ((day ?? '') !== latest) continue;
+        const n = amount(r);
+        if (n === null) return `a ${resource} record has no number in ${rule.field}`;
+        value = Math.max(value, n);
+      }
     }
-    out[m] = round2(sum / months);
+    out[m] = round2(value);
   }
   return out;
 }
 
-function monthsBefore(day: string, months: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCMonth(d.getUTCMonth() - months);
-  return d.toISOString().slice(0, 10);
-}
-
 const json = (v: unknown) => JSON.stringify(v);
+
+/** A disability certificate is valid on a day when it has no end or ends on or after it. */
+const validCertificate = (c: Record<string, unknown>, onDate: string) => !c.validUntil || String(c.validUntil) >= onDate;
 
 /** Judges every item and the household; the verdict is `INCOMPLETE` whenever any item could not be gathered. */
 export function decide(scheme: Scheme, input: {
@@ -203,7 +236,7 @@ export function decide(scheme: Scheme, input: {
   const hasCertificate = (m: string): boolean | null => {
     const g = gathered.get('disability');
     if (!g || isUnavailable(g)) return null;
-    return ((g.value as DepartmentRecords)['disabled-federation.certificate']?.[m] ?? []).length > 0;
+    return ((g.value as DepartmentRecords)['disabled-federation.certificate']?.[m] ?? []).some((c) => validCertificate(c, onDate));
   };
 
   for (const item of scheme.items) {
@@ -227,6 +260,11 @@ export function decide(scheme: Scheme, input: {
     switch (rule.kind) {
       case 'income': {
         const per = monthlyPerMember(item, g.value as DepartmentRecords, ctx);
+        if (typeof per === 'string') {
+          incomeComplete = false;
+          items.push({ ...base(item, g), outcome: 'UNAVAILABLE', value: null, reason: per });
+          break;
+        }
         for (const [m, n] of Object.entries(per)) {
           if (rule.component === 'wage') wages[m].push(n);
           else if (rule.component === 'transfer') transfers += n;
@@ -239,25 +277,24 @@ export function decide(scheme: Scheme, input: {
         const records = (g.value as DepartmentRecords)['vehicles.vehicle'] ?? {};
         const offending: string[] = [];
         let exemptionUnknown = false;
+        const inUse = (v: Record<string, unknown>) => v.status === undefined || v.status === null || v.status === 'normal';
         for (const m of household.counted) {
-          for (const v of records[m] ?? []) {
-            const type = String(v.vehicleType ?? 'ordinary');
-            const value = Number(v.value ?? Number.NaN);
-            if (type !== 'ordinary') continue;
-            if (Number.isFinite(value) && value < ctx.standard.lowValueVehicleMax) continue;
-            if (Number.isFinite(value) && value <= ctx.standard.ordinaryVehicleValueMax) continue;
+          for (const v of (records[m] ?? []).filter(inUse)) {
+            if (!rule.ordinaryTypes.includes(String(v.vehicleType))) continue; // trucks, motorcycles, tricycles: working vehicles
+            const value = v.value === undefined || v.value === null ? Number.NaN : Number(v.value);
+            if (Number.isFinite(value) && (value < ctx.standard.lowValueVehicleMax || value <= ctx.standard.ordinaryVehicleValueMax)) continue;
             if (ctx.standard.disabilityVehicleExemption) {
               const cert = hasCertificate(m);
               if (cert === null) exemptionUnknown = true;
               if (cert) continue;
             }
-            offending.push(String(v.plate ?? '?'));
+            offending.push(String(v.plateNumber ?? v.plate ?? '?'));
           }
         }
-        const value = json(Object.fromEntries(household.counted.map((m) => [m, (records[m] ?? []).map((v) => ({ plate: v.plate, vehicleType: v.vehicleType, value: v.value, exempt: !!hasCertificate(m) }))])));
+        const value = json(Object.fromEntries(household.counted.map((m) => [m, (records[m] ?? []).map((v) => ({ plateNumber: v.plateNumber, vehicleType: v.vehicleType, status: v.status ?? null, value: v.value ?? null, disabilityExempt: !!hasCertificate(m) }))])));
         if (offending.length) items.push({ ...base(item, g), outcome: 'FAIL', value, reason: `ordinary vehicle(s) owned: ${offending.join(', ')}` });
         else if (exemptionUnknown) items.push({ ...base(item, g), outcome: 'UNAVAILABLE', value, reason: 'a vehicle depends on the disability exemption, which could not be checked' });
-        else items.push({ ...base(item, g), outcome: 'PASS', value, reason: 'no ordinary vehicle, or every vehicle exempt' });
+        else items.push({ ...base(item, g), outcome: 'PASS', value, reason: 'no ordinary vehicle in use, or every one exempt' });
         break;
       }
       case 'homes-within-limit': {
@@ -294,20 +331,32 @@ export function decide(scheme: Scheme, input: {
         const v = g.value as DepartmentRecords;
         const assistance = v['civil-affairs.assistance'] ?? {};
         const marriage = v['civil-affairs.marriage'] ?? {};
-        const duplicates = household.counted.flatMap((m) =>
-          (assistance[m] ?? []).filter((a) => a.status !== 'ended' && a.householdApplicant && !household.counted.includes(String(a.householdApplicant))).map((a) => ({ member: m, kind: a.kind })),
-        );
+        const applicant = household.members[0]?.idNumber;
+        const active = (a: Record<string, unknown>) =>
+          (a.kind === 'dibao' || a.kind === 'tekun') && (!a.startsOn || String(a.startsOn) <= onDate) && (!a.endsOn || String(a.endsOn) >= onDate);
+        // A member heading a 低保/特困 case of their own is assisted in another household.
+        const duplicates = household.counted.filter((m) => m !== applicant && (assistance[m] ?? []).some(active));
+        const marriages = Object.fromEntries(household.counted.map((m) => [m, (marriage[m] ?? []).map((r) => ({ kind: r.kind, registeredOn: r.registeredOn, otherPartyIdNumber: r.otherPartyIdNumber }))]));
+        const latestSpouse = (m: string) => {
+          const last = [...(marriage[m] ?? [])].sort((x, y) => String(x.registeredOn).localeCompare(String(y.registeredOn))).at(-1);
+          return last?.kind === 'marriage' ? String(last.otherPartyIdNumber ?? '') : null;
+        };
+        const undeclaredSpouses = household.counted.map(latestSpouse).filter((s): s is string => !!s && !household.counted.includes(s));
         const value = json({
-          assistance: Object.fromEntries(household.counted.map((m) => [m, (assistance[m] ?? []).map((a) => ({ kind: a.kind, status: a.status }))])),
-          marriages: Object.fromEntries(household.counted.map((m) => [m, (marriage[m] ?? []).map((r) => ({ kind: r.kind, registeredOn: r.registeredOn, spouseIdNumber: r.spouseIdNumber }))])),
+          assistance: Object.fromEntries(household.counted.map((m) => [m, (assistance[m] ?? []).map((a) => ({ caseNumber: a.caseNumber, kind: a.kind, startsOn: a.startsOn, endsOn: a.endsOn ?? null, active: active(a) }))])),
+          marriages,
         });
-        items.push({ ...base(item, g), outcome: duplicates.length ? 'FAIL' : 'PASS', value, reason: duplicates.length ? `already assisted in another household: ${duplicates.map((d) => d.member).join(', ')}` : 'no assistance in another household' });
+        const noted = undeclaredSpouses.length ? `; married per the register to ${undeclaredSpouses.join(', ')}, not counted in the household` : '';
+        items.push({
+          ...base(item, g), outcome: duplicates.length ? 'FAIL' : 'PASS', value,
+          reason: (duplicates.length ? `already assisted in another household: ${duplicates.join(', ')}` : 'no assistance in another household') + noted,
+        });
         break;
       }
       case 'exemption': {
         const certs = (g.value as DepartmentRecords)['disabled-federation.certificate'] ?? {};
-        const value = json(Object.fromEntries(household.counted.map((m) => [m, (certs[m] ?? []).map((c) => ({ grade: c.grade, category: c.category }))])));
-        const holders = household.counted.filter((m) => (certs[m] ?? []).length);
+        const value = json(Object.fromEntries(household.counted.map((m) => [m, (certs[m] ?? []).map((c) => ({ grade: c.grade, category: c.category, validUntil: c.validUntil ?? null, valid: validCertificate(c, onDate) }))])));
+        const holders = household.counted.filter((m) => (certs[m] ?? []).some((c) => validCertificate(c, onDate)));
         items.push({ ...base(item, g), outcome: 'NOTED', value, reason: holders.length ? `${holders.length} member(s) hold a disability certificate` : 'no disability certificate' });
         break;
       }

@@ -12,13 +12,31 @@ export type SourceSpec =
 
 export type RuleSpec =
   | { kind: 'household-matches'; description: string }
-  | { kind: 'no-ordinary-vehicle'; description: string }
-  | { kind: 'income'; component: 'wage' | 'transfer' | 'deduction'; field: string; description: string }
+  | { kind: 'no-ordinary-vehicle'; ordinaryTypes: string[]; description: string }
+  | IncomeRule
   | { kind: 'homes-within-limit'; description: string }
   | { kind: 'no-operating-shareholding'; description: string }
   | { kind: 'no-duplicate-assistance'; description: string }
   | { kind: 'exemption'; description: string }
   | { kind: 'financial-within-limit'; description: string };
+
+/**
+ * An income component read from department records: `field` (less `minus`) of each record that
+ * matches `where`; `period-average`: records dated (by `date`) in the income period, summed and
+ * divided by its months; `latest-max`: the highest value among the records of the latest date.
+ */
+export interface IncomeRule {
+  kind: 'income';
+  component: 'wage' | 'transfer' | 'deduction';
+  field: string;
+  minus?: string;
+  /** Payload field dating the record: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`. (Default: undated, taken as current) */
+  date?: string;
+  aggregate: 'period-average' | 'latest-max';
+  /** Only records whose payload fields have one of the values. (Default: every record) */
+  where?: Record<string, string[]>;
+  description: string;
+}
 
 export interface SchemeItem {
   no: number;
@@ -72,6 +90,7 @@ export interface Scheme {
   provider: string;
   legalBasis: string;
   incomePeriodMonths: number;
+  incomePeriodNote?: string;
   standards: Standard[];
   items: SchemeItem[];
 }
@@ -97,6 +116,7 @@ export const schemeSchema = {
     provider: text,
     legalBasis: text,
     incomePeriodMonths: { type: 'integer', minimum: 1, maximum: 24 },
+    incomePeriodNote: { type: 'string' },
     standards: {
       type: 'array',
       minItems: 1,
@@ -154,10 +174,17 @@ export const schemeSchema = {
               kind: { enum: ['household-matches', 'no-ordinary-vehicle', 'income', 'homes-within-limit', 'no-operating-shareholding', 'no-duplicate-assistance', 'exemption', 'financial-within-limit'] },
               component: { enum: ['wage', 'transfer', 'deduction'] },
               field: text,
+              minus: text,
+              date: text,
+              aggregate: { enum: ['period-average', 'latest-max'] },
+              where: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+              ordinaryTypes: { type: 'array', items: text, minItems: 1 },
               description: text,
             },
-            if: { properties: { kind: { const: 'income' } } },
-            then: { required: ['component', 'field'] },
+            allOf: [
+              { if: { properties: { kind: { const: 'income' } } }, then: { required: ['component', 'field', 'aggregate'] } },
+              { if: { properties: { kind: { const: 'no-ordinary-vehicle' } } }, then: { required: ['ordinaryTypes'] } },
+            ],
           },
         },
       },

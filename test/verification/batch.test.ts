@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { batchCsv, batchProgress, createBatch, prepareJobQueue, startBatchWorker } from '../../src/verification/batch.js';
 import { startFinancialSimulator, verificationService, type FinancialSimulator } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { deliveredOnce, household, record } from './support.js';
+import { contribution, deliveredOnce, household, pension } from './support.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/huitong.js');
 
@@ -29,7 +29,7 @@ async function couples(n: number) {
   const out: { applicant: string; declaredMembers: string[] }[] = [];
   for (let i = 0; i < n; i++) {
     const [a, b] = await household(hub.owner.pool, [{}, {}]);
-    await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: i % 3 === 2 ? 4000 : 1000 });
+    await contribution(hub.owner.pool, a, i % 3 === 2 ? 4000 : 1000);
     out.push({ applicant: a, declaredMembers: [b] });
   }
   return out;
@@ -48,7 +48,7 @@ describe('batch verification', () => {
     const households = await couples(30);
     // Household 0 was eligible last year and now earns more: newly ineligible.
     await civil().query(`mutation($a: String!, $m: [String!]!) { verifyHousehold(applicant: $a, declaredMembers: $m) { verdict } }`, { a: households[0].applicant, m: households[0].declaredMembers });
-    await record(hub.owner.pool, 'hrss.pension', households[0].applicant, { monthlyAmount: 3000 });
+    await pension(hub.owner.pool, households[0].applicant, 3000);
 
     const started = await civil().query(`mutation($h: [BatchHouseholdInput!]) { startVerificationBatch(name: "2026年度复核", households: $h) { id state total done } }`, { h: households });
     expect(started.errors).toBeUndefined();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFinancialSimulator, type FinancialSimulator } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { deliveredOnce, home, household, newId, record, shareholding, VERIFY } from './support.js';
+import { car, certificate, contribution, deliveredOnce, home, household, newId, pastMonths, pension, record, shareholding, VERIFY } from './support.js';
 
 let hub: TestHub;
 let bank: FinancialSimulator;
@@ -28,7 +28,7 @@ async function verify(applicant: string, members: string[], asOf?: string) {
 /** A couple on a small wage: eligible unless a test adds something. */
 async function modestCouple(division = '431102') {
   const [a, b] = await household(hub.owner.pool, [{ name: '李建国' }, { name: '王秀英' }], division);
-  await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 1000 });
+  await contribution(hub.owner.pool, a, 1000);
   return [a, b];
 }
 
@@ -72,7 +72,7 @@ describe('one household', () => {
 
   test('income over the standard: NOT_ELIGIBLE, per-capita income against the standard', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'hrss.pension', b, { monthlyAmount: 1500 });
+    await pension(hub.owner.pool, b, 1500);
     const { v, item } = await verify(a, [b]);
     expect(v.verdict).toBe('NOT_ELIGIBLE');
     expect(v.perCapitaMonthlyIncome).toBe(1250);
@@ -83,16 +83,18 @@ describe('one household', () => {
 
   test('income between the standard and 1.5 × it is 低保边缘 (MARGINAL), not eligible for 低保', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'hrss.pension', b, { monthlyAmount: 800 }); // (1000 + 800) / 2 = 900 < 1170
+    await pension(hub.owner.pool, b, 800); // (1000 + 800) / 2 = 900 < 1170
     const { v } = await verify(a, [b]);
     expect(v).toMatchObject({ verdict: 'NOT_ELIGIBLE', category: 'MARGINAL', marginLimit: 1170 });
   });
 
   test('wages: the highest of tax income, contribution base and provident-fund base; medical costs deducted', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'tax.income', a, { year: new Date().getFullYear() - 1, annualIncome: 14400 }); // 1,200 a month
-    await record(hub.owner.pool, 'provident-fund.account', a, { monthlyBase: 900 });
-    await record(hub.owner.pool, 'health.medical-cost', b, { year: new Date().getFullYear() - 1, outOfPocket: 6000 }); // 500 a month
+    for (const period of pastMonths()) await record(hub.owner.pool, 'tax.income', a, { idNumber: a, period, incomeItem: 'wages', taxableIncome: 1300, taxPaid: 100 }); // 1,200 after tax
+    await record(hub.owner.pool, 'tax.income', a, { idNumber: a, period: '2019-01', incomeItem: 'wages', taxableIncome: 99999, taxPaid: 0 }); // outside the period
+    await record(hub.owner.pool, 'provident-fund.account', a, { accountNumber: 'GJJ001', idNumber: a, contributionBase: 900, monthlyDeposit: 108, balance: 5000, status: 'active' });
+    await record(hub.owner.pool, 'provident-fund.account', a, { accountNumber: 'GJJ000', idNumber: a, contributionBase: 8000, monthlyDeposit: 960, balance: 0, status: 'closed' });
+    await record(hub.owner.pool, 'health.medical-cost', b, { settlementNumber: 'YB001', idNumber: b, hospital: '永州市中心医院', settledOn: `${pastMonths()[2]}-15`, totalCost: 9000, selfPaid: 6000, category: 'inpatient' }); // 500 a month
     const { v } = await verify(a, [b]);
     expect(v.householdMonthlyIncome).toBe(700);
     expect(v.perCapitaMonthlyIncome).toBe(350);
@@ -101,7 +103,7 @@ describe('one household', () => {
 
   test('an ordinary car: NOT_ELIGIBLE on the vehicle item', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'vehicles.vehicle', b, { plate: '湘M12345', vehicleType: 'ordinary', value: 80000 });
+    await car(hub.owner.pool, b, '湘M12345');
     const { v, item } = await verify(a, [b]);
     expect(v.verdict).toBe('NOT_ELIGIBLE');
     expect(item('vehicles')).toMatchObject({ outcome: 'FAIL', department: 'public-security' });
@@ -110,18 +112,37 @@ describe('one household', () => {
 
   test('disability exception: the car of a member holding a disability certificate does not count', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'vehicles.vehicle', b, { plate: '湘M54321', vehicleType: 'ordinary', value: 60000 });
-    await record(hub.owner.pool, 'disabled-federation.certificate', b, { grade: 2, category: '肢体' });
+    await car(hub.owner.pool, b, '湘M54321');
+    await certificate(hub.owner.pool, b);
     const { v, item } = await verify(a, [b]);
     expect(item('vehicles').outcome).toBe('PASS');
     expect(item('disability').outcome).toBe('NOTED');
     expect(v.verdict).toBe('ELIGIBLE');
   });
 
+  test('an expired disability certificate exempts nothing', async () => {
+    const [a, b] = await modestCouple();
+    await car(hub.owner.pool, b, '湘M54322');
+    await certificate(hub.owner.pool, b, '2024-12-31');
+    const { item } = await verify(a, [b]);
+    expect(item('vehicles').outcome).toBe('FAIL');
+    expect(item('disability').reason).toBe('no disability certificate');
+  });
+
+  test('a record that should count but carries no number makes its item UNAVAILABLE, not zero', async () => {
+    const [a, b] = await modestCouple();
+    await record(hub.owner.pool, 'hrss.pension', b, { idNumber: b, month: pastMonths()[0], benefit: 'pension', amount: null });
+    const { v, item } = await verify(a, [b]);
+    expect(item('pension')).toMatchObject({ outcome: 'UNAVAILABLE' });
+    expect(item('pension').reason).toMatch(/no number in amount/);
+    expect(v.verdict).toBe('INCOMPLETE');
+  });
+
   test('a working or low-value vehicle does not count', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'vehicles.vehicle', a, { plate: '湘M8A001', vehicleType: 'working', value: 90000 });
-    await record(hub.owner.pool, 'vehicles.vehicle', b, { plate: '湘M8A002', vehicleType: 'ordinary', value: 12000 });
+    await car(hub.owner.pool, a, '湘M8A001', { vehicleType: 'truck' });
+    await car(hub.owner.pool, b, '湘M8A002', { value: 12000 });
+    await car(hub.owner.pool, b, '湘M8A003', { status: 'scrapped' });
     const { item } = await verify(a, [b]);
     expect(item('vehicles').outcome).toBe('PASS');
   });
@@ -150,7 +171,9 @@ describe('one household', () => {
 
   test('assistance already received in another household is a duplicate', async () => {
     const [a, b] = await modestCouple();
-    await record(hub.owner.pool, 'civil-affairs.assistance', b, { kind: 'dibao', status: 'active', householdApplicant: newId() });
+    await record(hub.owner.pool, 'civil-affairs.assistance', a, { caseNumber: 'DB-OWN', applicantIdNumber: a, kind: 'dibao', householdSize: 2, monthlyAmount: 300, startsOn: '2025-01-01', endsOn: null, divisionCode: '431102' });
+    expect((await verify(a, [b])).item('civil-affairs').outcome).toBe('PASS'); // the household's own case
+    await record(hub.owner.pool, 'civil-affairs.assistance', b, { caseNumber: 'DB-OTHER', applicantIdNumber: b, kind: 'tekun', householdSize: 1, monthlyAmount: 500, startsOn: '2025-01-01', endsOn: null, divisionCode: '431102' });
     const { v, item } = await verify(a, [b]);
     expect(item('civil-affairs').outcome).toBe('FAIL');
     expect(v.verdict).toBe('NOT_ELIGIBLE');
@@ -169,7 +192,7 @@ describe('one household', () => {
 describe('members', () => {
   test('a deceased declared member is reported as such, not counted, and the household item fails', async () => {
     const [a, b, c] = await household(hub.owner.pool, [{}, {}, { status: 'deceased', relation: 'father' }]);
-    await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 1000 });
+    await contribution(hub.owner.pool, a, 1000);
     const { v, item } = await verify(a, [b, c]);
     expect(v.members.find((m: { idNumber: string }) => m.idNumber === c)).toMatchObject({ status: 'DECEASED', counted: false, declared: true });
     expect(v.differences).toContainEqual(expect.objectContaining({ idNumber: c, kind: 'DECEASED' }));
@@ -195,7 +218,7 @@ describe('members', () => {
   test('a declared spouse registered in another household is counted and noted, not a failure', async () => {
     const [a] = await household(hub.owner.pool, [{}]);
     const [spouse] = await household(hub.owner.pool, [{}]);
-    await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 1000 });
+    await contribution(hub.owner.pool, a, 1000);
     const { v, item } = await verify(a, [spouse]);
     expect(v.differences).toEqual([expect.objectContaining({ idNumber: spouse, kind: 'OTHER_HOUSEHOLD' })]);
     expect(item('household').outcome).toBe('PASS');
@@ -207,7 +230,7 @@ describe('standards as data', () => {
   test('a new standard applies from its effective date: the same household on 30 June and on 1 July 2026', async () => {
     // 冷水滩区 (431103) has no standard of its own: 永州市's applies, 700 until 30 June, 760 from 1 July.
     const [a, b] = await household(hub.owner.pool, [{}, {}], '431103');
-    await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 1460 }); // 730 per person
+    await contribution(hub.owner.pool, a, 1460); // 730 per person
     const before = await verify(a, [b], '2026-06-30');
     const after = await verify(a, [b], '2026-07-01');
     expect(before.v).toMatchObject({ checkDate: '2026-06-30', standardMonthly: 700, perCapitaMonthlyIncome: 730, verdict: 'NOT_ELIGIBLE' });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBatch, prepareJobQueue } from '../../src/verification/batch.js';
 import { startFinancialSimulator, type FinancialSimulator } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { deliveredOnce, household, record, VERIFY } from './support.js';
+import { car, contribution, deliveredOnce, household, VERIFY } from './support.js';
 
 let hub: TestHub;
 let bank: FinancialSimulator;
@@ -20,10 +20,10 @@ afterAll(async () => {
 const civil = () => hub.as('civil-affairs', { purpose: 'low-income-verification', caseNumber: 'YZ-PRINT-1' });
 const get = async (path: string, headers: Record<string, string>) => fetch(`${hub.url}${path}`, { headers });
 
-async function decided(car = false) {
+async function decided(withCar = false) {
   const [a, b] = await household(hub.owner.pool, [{ name: '蒋春生' }, { name: '唐桂花' }]);
-  await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 900 });
-  if (car) await record(hub.owner.pool, 'vehicles.vehicle', b, { plate: '湘M66666', vehicleType: 'ordinary', value: 90000 });
+  await contribution(hub.owner.pool, a, 900);
+  if (withCar) await car(hub.owner.pool, b, '湘M66666');
   const res = await civil().query(VERIFY, { a, m: [b] });
   return { a, b, v: res.data.verifyHousehold };
 }

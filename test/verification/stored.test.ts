@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { grantAccess } from '../../src/simulate/index.js';
 import { startFinancialSimulator, STATEMENT_TYP, type FinancialSimulator } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { deliveredOnce, household, record, VERIFICATION_FIELDS, VERIFY } from './support.js';
+import { car, contribution, deliveredOnce, household, record, VERIFICATION_FIELDS, VERIFY } from './support.js';
 
 let hub: TestHub;
 let bank: FinancialSimulator;
@@ -23,7 +23,7 @@ const STATEMENT = `query($s: String!) { verificationStatement(subject: $s, quest
 
 async function eligibleHousehold() {
   const [a, b] = await household(hub.owner.pool, [{ name: '周红' }, { name: '周小明', relation: 'son', birth: '2012-03-03' }]);
-  await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 1200 });
+  await contribution(hub.owner.pool, a, 1200);
   const res = await civil().query(VERIFY, { a, m: [b] });
   expect(res.errors).toBeUndefined();
   return { a, b, decided: res.data.verifyHousehold };
@@ -37,7 +37,7 @@ describe('a stored verification', () => {
     expect(read.data.verification).toEqual(decided);
 
     // The household buys a car and the register renames the applicant: a new check differs, the stored one does not.
-    await record(hub.owner.pool, 'vehicles.vehicle', a, { plate: '湘MD12345', vehicleType: 'ordinary', value: 120000 });
+    await car(hub.owner.pool, a, '湘MD12345');
     await hub.owner.pool.query(`update person set name = '周虹' where id_number = $1`, [a]);
     const again = await civil().query(VERIFY, { a, m: [b] });
     expect(again.data.verifyHousehold.verdict).toBe('NOT_ELIGIBLE');
@@ -105,7 +105,7 @@ describe('a signed statement (minimal disclosure)', () => {
     const [lonely] = await household(hub.owner.pool, [{}]);
     expect((await civil().query(STATEMENT, { s: lonely })).data.verificationStatement.answer).toBe('UNKNOWN');
     const [a, b] = await household(hub.owner.pool, [{}, {}]);
-    await record(hub.owner.pool, 'hrss.contribution', a, { monthlyBase: 5000 });
+    await contribution(hub.owner.pool, a, 5000);
     await civil().query(VERIFY, { a, m: [b] });
     expect((await civil().query(STATEMENT, { s: b })).data.verificationStatement.answer).toBe('NO');
   });

@@ -125,3 +125,30 @@ export const VERIFICATION_FIELDS = /* GraphQL */ `
 `;
 export const VERIFY = `mutation($a: String!, $m: [String!]!, $asOf: String) { verifyHousehold(applicant: $a, declaredMembers: $m, asOf: $asOf) { ${VERIFICATION_FIELDS} } }`;
 
+
+const YEAR = new Date().getFullYear();
+
+/** A member's social-insurance contribution base this year (a wage proxy). */
+export const contribution = (pool: pg.Pool, id: string, base: number, year = YEAR) =>
+  record(pool, 'hrss.contribution', id, { idNumber: id, year, insurance: 'pension', contributionBase: base });
+
+/** The `n` complete months before this one, `YYYY-MM`, latest first. */
+export function pastMonths(n = 12, now = new Date()): string[] {
+  const out: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+    out.push(d.toISOString().slice(0, 7));
+  }
+  return out;
+}
+
+/** A pension paid every month of the income period. */
+export async function pension(pool: pg.Pool, id: string, amount: number): Promise<void> {
+  for (const month of pastMonths()) await record(pool, 'hrss.pension', id, { idNumber: id, month, benefit: 'pension', amount });
+}
+
+export const car = (pool: pg.Pool, id: string, plateNumber: string, extra: Record<string, unknown> = {}) =>
+  record(pool, 'vehicles.vehicle', id, { plateNumber, ownerIdNumber: id, vehicleType: 'passenger-car', brand: '大众', registeredOn: '2020-05-01', status: 'normal', ...extra });
+
+export const certificate = (pool: pg.Pool, id: string, validUntil: string | null = null) =>
+  record(pool, 'disabled-federation.certificate', id, { certificateNumber: `${id}4102`, idNumber: id, category: 'physical', grade: 2, issuedOn: '2018-01-01', validUntil });
