@@ -11,6 +11,7 @@ import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga 
 import { loadDemo } from './simulate/index.js';
 import { startVerification, stopVerification } from './verification/index.js';
 import { prepareJobQueue } from './verification/batch.js';
+import { seedVerificationDemo } from './verification/demo.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -129,10 +130,13 @@ export async function withCommandTrail<T>(config: Config, db: Database, command:
 
 /** The demo load drops and rebuilds indexes, which only the tables' owner may do. */
 async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger, trail: FixtureTrail): Promise<void> {
-  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger, trail));
+  if (opened.ownerUrl === opened.db.url) {
+    if (await loadDemo(opened.db, logger, trail)) await seedVerificationDemo(opened.db.pool);
+    return;
+  }
   const owner = await connectDatabase(opened.ownerUrl, { poolMax: config.dbPoolMax, logger });
   try {
-    await loadDemo(owner, logger, trail);
+    if (await loadDemo(owner, logger, trail)) await seedVerificationDemo(owner.pool);
   } finally {
     await owner.close();
   }

@@ -43,6 +43,8 @@ export interface VerifierOptions {
   financialUrl: string | null;
   /** Time a `lookup` source has to answer. (Default: 2000 ms) */
   lookupTimeoutMs?: number;
+  /** Wraps each item's source (the benchmark adds latency to show they are asked in parallel). (Default: none) */
+  wrapSource?: (key: string, source: ItemSource) => ItemSource;
 }
 
 /** Resources each kind of item reads, for the audit entry (base libraries read two tables each). */
@@ -81,6 +83,7 @@ export class Verifier {
     options: VerifierOptions,
   ) {
     this.sources = sourcesFor(scheme.items, pool, { financialUrl: options.financialUrl, timeoutMs: options.lookupTimeoutMs ?? 2000 });
+    if (options.wrapSource) for (const [key, source] of this.sources) this.sources.set(key, options.wrapSource(key, source));
     this.population = populationSource(pool);
   }
 
