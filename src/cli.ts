@@ -8,6 +8,8 @@ import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
+import { verifyCommand } from './verification/command.js';
+import { seedVerificationDemo } from './verification/demo.js';
 
 interface Command {
   summary: string;
@@ -78,6 +80,7 @@ const commands: Record<string, Command> = {
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         if (persons === undefined && seed === undefined && !values.replace) {
           const loaded = await withCommandTrail(config, opened.db, 'seed', (trail) => loadDemo(opened.db, logger, trail));
+          if (loaded) await seedVerificationDemo(opened.db.pool);
           process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
           return;
         }
@@ -141,6 +144,7 @@ const commands: Record<string, Command> = {
   connectors: connectorsCommand,
   sync: syncCommand,
   quarantine: quarantineCommand,
+  verify: verifyCommand,
 };
 
 class UsageError extends Error {}

@@ -16,6 +16,9 @@ import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
 import { startDepartmentSimulators } from './simulate/departments/index.js';
 import { startLookupSimulator, switchesFromEnv } from './simulate/lookups/index.js';
+import { startVerification, stopVerification } from './verification/index.js';
+import { prepareJobQueue } from './verification/batch.js';
+import { seedVerificationDemo } from './verification/demo.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -55,6 +58,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
       } finally {
         await owner.close();
       }
+      await prepareJobQueue(ownerUrl);
       await grantRuntime(ownerUrl, userOf(url));
     }
     // The runtime role's pool gets the hub's bounds; the owner's (seeding: long index builds) a connect timeout only.
@@ -63,6 +67,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
+      await prepareJobQueue(url);
     }
     return {
       db,
@@ -110,6 +115,7 @@ export async function serveHub(
     // Connector definitions are checked here: a bad one stops the start, every problem listed.
     exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
+  await startVerification(services);
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return {
@@ -119,7 +125,7 @@ export async function serveHub(
     async close() {
       await server.close();
       await services.exchange?.idle();
-      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
+      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop(), stopVerification(services)]);
       failures.flush();
     },
   };
@@ -159,10 +165,13 @@ export async function withCommandTrail<T>(config: Config, db: Database, command:
 
 /** The demo load drops and rebuilds indexes, which only the tables' owner may do. */
 async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger, trail: FixtureTrail): Promise<void> {
-  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger, trail));
+  if (opened.ownerUrl === opened.db.url) {
+    if (await loadDemo(opened.db, logger, trail)) await seedVerificationDemo(opened.db.pool);
+    return;
+  }
   const owner = await connectDatabase(opened.ownerUrl, { poolMax: config.dbPoolMax, logger });
   try {
-    await loadDemo(owner, logger, trail);
+    if (await loadDemo(owner, logger, trail)) await seedVerificationDemo(owner.pool);
   } finally {
     await owner.close();
   }

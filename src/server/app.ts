@@ -15,6 +15,7 @@ import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
 import { unavailableOrNull } from './unavailable.js';
 import { buildSchema, generatedContract } from './schema.js';
+import { serveVerificationRoute } from '../verification/routes.js';
 
 /** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
 const GRAPHIQL = {
@@ -133,6 +134,7 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     if (route === '/healthz') return void ((report) => json(res, report.status, report.body))(hub.health.alive());
     if (route === '/readyz') return void hub.health.ready().then(({ status, body }) => json(res, status, body));
     if (route === JWKS_PATH && req.method === 'GET') return void serveJwks(hub, res);
+    if (route?.startsWith('/verification/') && req.method === 'GET') return void serveVerificationRoute(hub, req, res, route);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);

@@ -12,6 +12,7 @@ import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
   contractNames, departmentResolvers, departmentTypeDefs, exposedResources, type ContractNames,
 } from '../registries/index.js';
+import { verificationResolvers } from '../verification/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -30,7 +31,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
-  populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers, verificationResolvers,
 ];
 
 let contract: { typeDefs: string[]; names: ContractNames } | null = null;
