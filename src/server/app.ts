@@ -5,6 +5,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { pendingMigrations } from '../db/index.js';
+import { prefillRest } from '../prefill/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
 import { useAuditTrail } from './plugins/audit.js';
@@ -45,6 +46,8 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       useAuditTrail(hub, { record: options.audit }),
       usePurposeBinding(),
       useAccessReport(),
+      // REST for workflow systems: each route runs its GraphQL operation through this same pipeline.
+      prefillRest(),
     ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? GRAPHIQL : false,

@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
+import { prefillResolvers } from '../prefill/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
 } from '../registries/index.js';
@@ -28,6 +29,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
   populationResolvers, legalEntityResolvers, propertyResolvers,
+  prefillResolvers,
 ];
 
 /** The served schema; `extra` adds types and resolvers (tests use it for resources of their own). */
