@@ -1,4 +1,4 @@
-import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { HubContext } from '../server/context.js';
 
 /** Where the REST face of the prefill operations is served. */
@@ -56,19 +56,23 @@ const CARRIED = ['authorization', 'x-purpose', 'x-case-number'];
  * request pipeline, so refusals before execution would go unaudited, and it exposes every field.)
  */
 export function prefillRest(): Plugin<HubContext> {
-  let yoga: YogaServerInstance<Record<string, never>, HubContext> | null = null;
+  let handler: Handler | null = null;
   return {
-    onYogaInit({ yoga: instance }) {
-      yoga = instance as unknown as YogaServerInstance<Record<string, never>, HubContext>;
+    onYogaInit({ yoga }) {
+      handler = (request, serverContext) => yoga.handle(request, serverContext as never);
     },
-    onRequest({ request, url, endResponse }) {
+    onRequest({ request, url, endResponse, serverContext }) {
       if (!url.pathname.startsWith(`${PREFILL_REST_BASE}/`)) return;
-      return handle(yoga!, request, url).then(endResponse);
+      return handle((r) => handler!(r, serverContext), request, url).then(endResponse);
     },
   };
 }
 
-async function handle(yoga: YogaServerInstance<Record<string, never>, HubContext>, request: Request, url: URL): Promise<Response> {
+/** Yoga's own request handler (parse, context, execute, result), as the adapter calls it for `/graphql`. */
+type Handler = (request: Request, serverContext: unknown) => Promise<Response> | Response;
+type Yoga = (request: Request) => Promise<Response> | Response;
+
+async function handle(yoga: Yoga, request: Request, url: URL): Promise<Response> {
   const route = url.pathname.slice(PREFILL_REST_BASE.length);
   if (request.method === 'GET' && route === '/openapi.json') return Response.json(openApiDocument(url));
   if (request.method === 'GET' && route === '/forms') return run(yoga, request, url, 'forms', {});
@@ -94,14 +98,14 @@ async function handle(yoga: YogaServerInstance<Record<string, never>, HubContext
   return run(yoga, request, url, 'recheck', { seal: body.seal });
 }
 
-async function run(yoga: YogaServerInstance<Record<string, never>, HubContext>, request: Request, url: URL, operation: Operation, variables: Record<string, unknown>): Promise<Response> {
+async function run(yoga: Yoga, request: Request, url: URL, operation: Operation, variables: Record<string, unknown>): Promise<Response> {
   const headers = new Headers({ 'content-type': 'application/json', accept: 'application/graphql-response+json' });
   for (const name of CARRIED) {
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
   const { field, query } = OPERATIONS[operation];
-  const res = await yoga.fetch(new URL('/graphql', url), { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const res = await yoga(new Request(new URL('/graphql', url), { method: 'POST', headers, body: JSON.stringify({ query, variables }) }));
   const result = (await res.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[]; extensions?: { access?: unknown } };
   if (result.errors?.length) {
     const first = result.errors[0];
@@ -109,6 +113,11 @@ async function run(yoga: YogaServerInstance<Record<string, never>, HubContext>, 
     const status = STATUS[code] ?? 500;
     const response = error(status, code, first.message, details);
     for (const [k, v] of Object.entries(http?.headers ?? {})) response.headers.set(k, v);
+    // yoga turns `extensions.http` into the response's own status and headers.
+    for (const k of ['retry-after', 'www-authenticate']) {
+      const v = res.headers.get(k);
+      if (v) response.headers.set(k, v);
+    }
     return response;
   }
   const response = Response.json(result.data?.[field] ?? null);
