@@ -93,13 +93,21 @@ export async function runPrefill(ctx: HubContext, schema: GraphQLSchema, plan: F
   const subject =
     plan.template.subject === 'person' ? await idNumberArgument(ctx, 'subject', rawSubject) : creditCodeArgument('subject', rawSubject);
   const report = ctx.access.report;
+  // Department records are read while the document runs (each released only below, field by field).
+  const departmentCache = new Map<string, Promise<DepartmentRecordRow[]>>();
+  for (const f of plan.fields) {
+    if (f.kind === 'department' && !departmentCache.has(f.source.resource)) {
+      const rows = departmentRecords(ctx.hub.db.pool, f.source.resource, subject);
+      rows.catch(() => {}); // awaited below; a failure then fails the prefill
+      departmentCache.set(f.source.resource, rows);
+    }
+  }
   const data = plan.document ? await runDocument(ctx, schema, plan, subject) : null;
   // What the guard reported under the document's own paths, put back under the answer's fields.
   const nested: AccessReport = { masked: report.masked.splice(data?.marks.masked ?? report.masked.length), withheld: report.withheld.splice(data?.marks.withheld ?? report.withheld.length) };
   const root = data?.result ? (data.result[plan.root] as Record<string, unknown> | null) : null;
   const subjectFound = plan.document ? root !== null && root !== undefined : true;
 
-  const departmentCache = new Map<string, Promise<DepartmentRecordRow[]>>();
   const fields: PrefilledField[] = [];
   for (const [index, fieldPlan] of plan.fields.entries()) {
     const f = fieldPlan.field;
