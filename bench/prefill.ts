@@ -68,7 +68,7 @@ try {
               'public-security.vehicle-registry', s.id || '-' || n, '1', now()
          from unnest($1::text[]) as s(id), generate_series(1, 2) as n
        union all
-       select 'provident-fund.account', 'GJJ-' || s.id, s.id, jsonb_build_object('idNumber', s.id, 'accountNumber', 'GJJ' || right(s.id, 7), 'depositBase', 4200, 'monthlyDeposit', 504, 'balance', 30000),
+       select 'provident-fund.account', 'GJJ-' || s.id, s.id, jsonb_build_object('idNumber', s.id, 'accountNumber', 'GJJ' || right(s.id, 7), 'contributionBase', 4200, 'monthlyDeposit', 504, 'balance', 30000),
               'provident-fund.accounts', 'GJJ-' || s.id, '1', now()
          from unnest($1::text[]) as s(id)`,
       [rows.map((r) => r.id)],

@@ -116,7 +116,7 @@ describe('housing provident fund withdrawal', () => {
     );
     await insertDepartmentRecord(hub.owner.pool, {
       resource: 'provident-fund.account', key: `GJJ-${owner.id}`, subject: owner.id, system: 'provident-fund.accounts',
-      payload: { idNumber: owner.id, accountNumber: 'GJJ0100042', depositBase: 6100, monthlyDeposit: 732, balance: 51234.25 },
+      payload: { idNumber: owner.id, accountNumber: 'GJJ0100042', contributionBase: 6100, monthlyDeposit: 732, balance: 51234.25 },
     });
     const res = await hub.as('provident-fund', { purpose: 'provident-fund-withdrawal', caseNumber: 'GJJ-TQ-2026-9' }).query(PREFILL, { form: 'provident-fund-withdrawal', subject: owner.id });
     const f = fieldsOf(res);

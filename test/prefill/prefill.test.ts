@@ -42,7 +42,7 @@ beforeAll(async () => {
   }
   await insertDepartmentRecord(hub.owner.pool, {
     resource: 'provident-fund.account', key: `GJJ-${applicant.id}`, subject: applicant.id, system: 'provident-fund.accounts',
-    payload: { idNumber: applicant.id, accountNumber: 'GJJ0007311', depositBase: 4200, monthlyDeposit: 504, balance: 36890.5 },
+    payload: { idNumber: applicant.id, accountNumber: 'GJJ0007311', contributionBase: 4200, monthlyDeposit: 504, balance: 36890.5 },
   });
 }, 120_000);
 afterAll(() => hub?.close());
@@ -193,7 +193,7 @@ describe('low-income assistance application', () => {
     const resources = Object.fromEntries((entry.resources as { resource: string; fields: string[] }[]).map((r) => [r.resource, r.fields]));
     expect(resources['population.household']).toContain('address');
     expect(resources['vehicles.vehicle']).toEqual(expect.arrayContaining(['arg:subject', 'plateNumber']));
-    expect(resources['provident-fund.account']).toContain('depositBase');
+    expect(resources['provident-fund.account']).toContain('contributionBase');
   });
 
   test('a prefill without a purpose or without a token is refused, and the refusal audited', async () => {

@@ -4,7 +4,8 @@ import type { TestHub } from '../support/hub.js';
 
 /**
  * Department resources the prefill reads from `department_record`. Registered here only when the
- * catalogue lacks them (their declarations belong to the connectors' work); items as the forms name them.
+ * catalogue lacks them (their declarations belong to the connectors' work, `catalog/resources/`):
+ * the same codes, items and sensitivities.
  */
 const item = (name: string, title: string, sensitivity: string, extra: Record<string, unknown> = {}) => ({
   name, title, type: 'string', description: title, sensitivity, identifiesPerson: false, ...extra,
@@ -15,10 +16,12 @@ export const DEPARTMENT_DECLARATIONS = [
     summary: '机动车登记：号牌、车辆类型、登记日期、所有人。Motor vehicles registered to a person or an entity.',
     provider: 'public-security', classification: { class: 'department', category: '公安' }, graphqlType: 'Vehicle',
     items: [
-      item('ownerIdNumber', '所有人公民身份号码', 'personal', { identifiesPerson: true, mask: 'id-number' }),
       item('plateNumber', '号牌号码', 'personal'),
+      item('ownerIdNumber', '所有人公民身份号码', 'personal', { identifiesPerson: true, mask: 'id-number' }),
       item('vehicleType', '车辆类型', 'internal'),
+      item('brand', '品牌', 'internal'),
       item('registeredOn', '初次登记日期', 'internal', { type: 'date' }),
+      item('status', '状态', 'internal'),
     ],
     sharing: { type: 'conditional', conditions: '有条件共享：用于社会救助家庭经济状况核对', methods: ['query'] },
     open: { open: false }, updateCycle: 'daily', publishedAt: '2026-12-03', recordSchema: 'schemas/records/spatial.division.json',
@@ -28,11 +31,13 @@ export const DEPARTMENT_DECLARATIONS = [
     summary: '住房公积金个人账户：账号、缴存基数、月缴存额、余额。Provident fund accounts of employees.',
     provider: 'provident-fund', classification: { class: 'department', category: '公积金' }, graphqlType: 'ProvidentFundAccount',
     items: [
-      item('idNumber', '公民身份号码', 'personal', { identifiesPerson: true, mask: 'id-number' }),
       item('accountNumber', '个人账号', 'personal'),
-      item('depositBase', '缴存基数', 'personal', { type: 'decimal' }),
-      item('monthlyDeposit', '月缴存额', 'personal', { type: 'decimal' }),
-      item('balance', '账户余额', 'personal', { type: 'decimal' }),
+      item('idNumber', '公民身份号码', 'personal', { identifiesPerson: true, mask: 'id-number' }),
+      item('contributionBase', '缴存基数', 'sensitive', { type: 'number' }),
+      item('monthlyDeposit', '月缴存额', 'sensitive', { type: 'number' }),
+      item('balance', '账户余额', 'sensitive', { type: 'number' }),
+      item('status', '账户状态', 'internal'),
+      item('lastWithdrawalOn', '最近提取日期', 'personal', { type: 'date' }),
     ],
     sharing: { type: 'conditional', conditions: '有条件共享：经公积金中心审批', methods: ['query'] },
     open: { open: false }, updateCycle: 'daily', publishedAt: '2026-12-03', recordSchema: 'schemas/records/spatial.division.json',
