@@ -1,4 +1,5 @@
 import type { IResolvers } from '@graphql-tools/utils';
+import type { CryptoKey } from 'jose';
 import { GraphQLScalarType, valueFromASTUntyped, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { HubContext, HubServices } from '../server/context.js';
 import { HubError, notFound } from '../server/errors.js';
@@ -50,13 +51,21 @@ const sourceText = (f: FormTemplate['fields'][number]) =>
 /** Certificates a template's sourced fields replace, each counted once: the figure the issue asks for. */
 export const certificatesReplacedBy = (t: FormTemplate) => [...new Set(t.fields.filter((f) => f.source && f.certificate).map((f) => f.certificate!))];
 
-function sealKeys(hub: HubServices) {
+type VerifyingKey = { kid: string; publicKey: CryptoKey | Uint8Array };
+
+/**
+ * The keys a seal may have been made with: every hub key the hub holds, current and retired, where
+ * its audit trail keeps a key ring (seals made before a rotation stay valid), else the current key.
+ */
+async function sealKeys(hub: HubServices): Promise<VerifyingKey[]> {
+  const ring = (hub.audit as { keys?: { refresh?: () => Promise<{ all: VerifyingKey[] }> } }).keys;
+  if (typeof ring?.refresh === 'function') return (await ring.refresh()).all.map((k) => ({ kid: k.kid, publicKey: k.publicKey }));
   return [{ kid: hub.audit.key.kid, publicKey: hub.audit.key.publicKey }];
 }
 
 async function claimsOf(hub: HubServices, seal: string): Promise<SealClaims> {
   try {
-    return await openSeal(seal, sealKeys(hub));
+    return await openSeal(seal, await sealKeys(hub));
   } catch (err) {
     if (err instanceof SealRefused) throw new HubError('BAD_USER_INPUT', `seal: ${err.reason}`, { argument: 'seal', reason: err.reason });
     throw err;
@@ -99,7 +108,7 @@ export const prefillResolvers: IResolvers<unknown, HubContext> = {
       if (!ctx.access.principal) throw new HubError('UNAUTHENTICATED', 'A signed token is needed.', { reason: 'missing-token', http: { status: 401 } });
       let claims: SealClaims;
       try {
-        claims = await openSeal(args.seal, sealKeys(ctx.hub));
+        claims = await openSeal(args.seal, await sealKeys(ctx.hub));
       } catch (err) {
         if (!(err instanceof SealRefused)) throw err;
         return { valid: false, reason: err.reason, intact: false, changed: [], missing: [], form: null, version: null, subject: null, sealedAt: null };

@@ -23,9 +23,18 @@ export class FormRegistry {
   static fromFiles(dir = FORMS_DIR): { registry: FormRegistry; refused: FormError[] } {
     const registry = new FormRegistry();
     const refused: FormError[] = [];
-    for (const { template, error } of readTemplateFiles(dir)) {
-      if (template) registry.add(template);
+    const seen = new Map<string, string>();
+    for (const { file, template, error } of readTemplateFiles(dir)) {
       if (error) refused.push(error);
+      if (!template) continue;
+      const key = `${template.code}@${template.version}`;
+      const first = seen.get(key);
+      // Two files claiming one version would make a seal's version ambiguous: the later file is refused.
+      if (first) refused.push(new FormError(file, [{ at: 'version', problem: `${key} is also declared by ${first}` }]));
+      else {
+        seen.set(key, file);
+        registry.add(template);
+      }
     }
     return { registry, refused };
   }

@@ -1,4 +1,4 @@
-import { compactVerify } from 'jose';
+import { compactVerify, createLocalJWKSet, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { insertDepartmentRecord, prepareCity } from './support.js';
@@ -115,6 +115,18 @@ describe('low-income assistance application', () => {
     expect(Object.keys(claims.fields).sort()).toEqual(locked.sort());
     // Values are sealed as salted digests: the seal does not carry the applicant's data in the clear.
     expect(JSON.stringify(claims)).not.toContain(applicant.address);
+  });
+
+  test('a workflow verifies a seal offline with the hub’s published public key', async () => {
+    const res = await civil().query(PREFILL, { form: 'low-income-assistance', subject: applicant.id });
+    const seal = res.data.prefillForm.seal as string;
+    // The JWKS route is the key-management work's; where it is not served yet, the hub key's public JWK stands in.
+    const published = await fetch(`${hub.url}/.well-known/jwks.json`);
+    const { payload } =
+      published.status === 200
+        ? await compactVerify(seal, createLocalJWKSet((await published.json()) as { keys: JWK[] }))
+        : await compactVerify(seal, await importJWK(hub.services.audit.key.publicJwk, 'EdDSA'));
+    expect(JSON.parse(new TextDecoder().decode(payload)).sub).toBe(applicant.id);
   });
 
   test('a tampered submission is caught with the field named; the untouched one passes', async () => {
