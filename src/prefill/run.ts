@@ -120,7 +120,7 @@ export async function runPrefill(ctx: HubContext, schema: GraphQLSchema, plan: F
     const filled =
       fieldPlan.kind === 'contract'
         ? contractField(ctx, fieldPlan, data?.result ?? null, subjectFound, nested, fieldPath)
-        : await departmentField(ctx, fieldPlan, subject, departmentCache, fieldPath);
+        : await departmentField(ctx, fieldPlan, subject, subjectFound, departmentCache, fieldPath);
     const locked = f.locked && (filled.status === 'prefilled' || filled.status === 'masked');
     const needsApplicant = filled.status === 'withheld' || filled.status === 'needs_applicant';
     fields.push({ ...base, ...filled, locked, editable: !locked, needsApplicant });
@@ -281,6 +281,7 @@ async function departmentField(
   ctx: HubContext,
   plan: DepartmentPlan,
   subject: string,
+  subjectFound: boolean,
   cache: Map<string, Promise<DepartmentRecordRow[]>>,
   fieldPath: (string | number)[],
 ): Promise<Filled> {
@@ -309,10 +310,12 @@ async function departmentField(
   else if (aggregate === 'sum') value = withheld.length || !shown.length ? null : shown.reduce((s, r) => s + Number(r.value), 0);
   else if (aggregate === 'list') value = shown.map((r) => r.value);
   else value = shown[0]?.value ?? null;
-  const empty = aggregate === 'count' ? false : aggregate === 'list' ? shown.length === 0 : value === null;
+  // A count of none is an answer (no vehicle: the 无车证明 it replaces), unless the subject is unknown.
+  const empty = !subjectFound && !all.length ? true : aggregate === 'count' ? false : aggregate === 'list' ? shown.length === 0 : value === null;
+  if (empty && aggregate === 'count') value = null;
   const status: PrefillStatus = withheld.length ? 'withheld' : masked ? 'masked' : empty ? 'needs_applicant' : 'prefilled';
   const reasons = [...new Set(withheld.map((w) => w.reason))];
-  if (status === 'needs_applicant') reasons.push('no-data');
+  if (status === 'needs_applicant') reasons.push(subjectFound ? 'no-data' : 'no-record');
   const records: SourceRecord[] = shown.map(({ row }) => ({ system: row.sourceSystem, version: row.validFrom, fetchedAt: row.fetchedAt, resourceVersion: row.resourceVersion }));
   return { value, status, reasons, source: sourceInfo(ctx, resource, records) };
 }

@@ -216,6 +216,26 @@ describe('low-income assistance application', () => {
     expect(noToken.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  test('a valid ID number nobody holds: every sourced field needs the applicant, and the look-up is audited', async () => {
+    const nobody = '431121197809200059';
+    const res = await civil('DB-NOBODY').query(PREFILL, { form: 'low-income-assistance', subject: nobody });
+    expect(res.errors).toBeUndefined();
+    const form = res.data.prefillForm;
+    expect(form).toMatchObject({ subject: nobody, subjectFound: false });
+    const f = byName(form.fields);
+    expect(f.applicantName).toMatchObject({ value: null, status: 'needs_applicant', reasons: ['no-record'], locked: false });
+    expect(f.householdMembers).toMatchObject({ status: 'needs_applicant', needsApplicant: true });
+    expect(f.vehicleCount).toMatchObject({ value: null, status: 'needs_applicant', reasons: ['no-record'] });
+    expect(await hub.audit.entriesAbout(nobody)).toMatchObject([{ department: 'civil-affairs', purpose: 'low-income-verification' }]);
+  });
+
+  test('a legacy 15-digit number is normalised to the 18-character one it stands for', async () => {
+    const legacy = await one(`select id_number as id from person where valid_to is null and substr(id_number, 7, 2) = '19' limit 1`);
+    const fifteen = legacy.id.slice(0, 6) + legacy.id.slice(8, 17);
+    const res = await civil().query(PREFILL, { form: 'low-income-assistance', subject: fifteen });
+    expect(res.data.prefillForm).toMatchObject({ subject: legacy.id, subjectFound: true });
+  });
+
   test('an invalid subject is BAD_USER_INPUT; an unknown form NOT_FOUND', async () => {
     const bad = await civil().query(PREFILL, { form: 'low-income-assistance', subject: '431102198503120212' });
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'subject' });
