@@ -5,6 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
+import { prefillRest } from '../prefill/index.js';
 import { useAccessReport } from './access-report.js';
 import type { LookupSources } from '../registries/department/index.js';
 import type { HubContext, HubServices } from './context.js';
@@ -53,6 +54,8 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       usePurposeBinding(),
       useAccessReport(),
       ...(catalogue ? [catalogue.plugin] : []),
+      // REST for workflow systems: each route runs its GraphQL operation through this same pipeline.
+      prefillRest(),
     ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? GRAPHIQL : false,

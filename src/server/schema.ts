@@ -8,6 +8,7 @@ import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
 import { exchangeResolvers } from '../exchange/index.js';
+import { prefillResolvers } from '../prefill/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
   contractNames, departmentResolvers, departmentTypeDefs, exposedResources, type ContractNames,
@@ -31,7 +32,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
-  populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers, verificationResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers, verificationResolvers, prefillResolvers,
 ];
 
 let contract: { typeDefs: string[]; names: ContractNames } | null = null;
