@@ -4,6 +4,8 @@ import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
+import { createConsoleRoutes, serveAsset, useCitizenScope } from '../console/index.js';
+import { createOpenPortal } from '../open-data/index.js';
 import { pendingMigrations } from '../db/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
@@ -43,6 +45,8 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       ...hardeningPlugins(hub.config),
       useRateLimit(hub.config.rateLimitPerMinute),
       useAuditTrail(hub, { record: options.audit }),
+      // A citizen token opens its own access log only: refused here before any other check speaks.
+      useCitizenScope(),
       usePurposeBinding(),
       useAccessReport(),
     ],
@@ -70,8 +74,14 @@ export interface RunningServer {
 
 /** Serves `/graphql`, `/healthz` (process alive) and `/readyz` (database reachable, migrations current). */
 export async function listen(hub: HubServices, yoga: HubYoga, port: number, host: string): Promise<RunningServer> {
+  const portal = createOpenPortal({ pool: hub.db.pool, publicUrl: hub.config.publicUrl, logger: hub.logger });
+  const consoleRoutes = createConsoleRoutes(hub);
   const server = createServer((req, res) => {
     const route = req.url?.split('?')[0];
+    // The public portal, the console's pages and their static files: no data of their own but aggregates (see src/open-data).
+    if (route === '/open' || route?.startsWith('/open/')) return void portal.handle(req, res);
+    if (route === '/console' || route?.startsWith('/console/')) return void consoleRoutes.handle(route, req, res);
+    if (route?.startsWith('/assets/')) return void serveAsset(route, req, res);
     if (route === '/healthz') return json(res, 200, { status: 'ok' });
     if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);

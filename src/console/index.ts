@@ -1,0 +1,3 @@
+export { createConsoleRoutes } from './http.js';
+export { serveAsset } from './assets.js';
+export { citizenResolvers, useCitizenScope, rootFields, MY_ACCESS_LOG } from './citizen.js';
