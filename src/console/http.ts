@@ -43,12 +43,13 @@ export function createConsoleRoutes(hub: HubServices) {
     }
   }
 
-  /** Before sign-in the page knows only whether demo sign-in is offered, and (then) whom it may choose. */
+  /**
+   * Before sign-in the page knows whether demo sign-in is offered, and the registered departments'
+   * names (public: the citizen's page names who read their data by them).
+   */
   async function configOf() {
-    const base = { mode: hub.config.mode, operator: hub.config.operatorDepartment, devSignIn: hub.config.devIssuer, roles: ROLES };
-    if (!hub.config.devIssuer) return base;
     const { rows } = await hub.db.pool.query<{ code: string; name: string; nameEn: string }>('select code, name, name_en as "nameEn" from department order by code');
-    return { ...base, departments: rows };
+    return { mode: hub.config.mode, operator: hub.config.operatorDepartment, devSignIn: hub.config.devIssuer, roles: ROLES, departments: rows };
   }
 
   /**

@@ -1,3 +1,4 @@
 export { createConsoleRoutes } from './http.js';
 export { serveAsset } from './assets.js';
 export { citizenResolvers, useCitizenScope, rootFields, MY_ACCESS_LOG } from './citizen.js';
+export { consoleResolvers } from './graphql.js';
