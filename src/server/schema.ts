@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
-import { citizenResolvers, consoleResolvers } from '../console/index.js';
+import { citizenResolvers, consoleResolvers, sheetImportResolvers } from '../console/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
 } from '../registries/index.js';
@@ -28,7 +28,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
-  populationResolvers, legalEntityResolvers, propertyResolvers, citizenResolvers, consoleResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers, citizenResolvers, consoleResolvers, sheetImportResolvers,
 ];
 
 /** The served schema; `extra` adds types and resolvers (tests use it for resources of their own). */
