@@ -3,6 +3,7 @@ import path from 'node:path';
 import chromium from '@sparticuz/chromium';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SHEET_ITEM_COLUMNS, SHEET_RESOURCE_COLUMNS } from '../../src/catalog/index.js';
 import { grantDemoAccess, seedCity, seedSpatial } from '../../src/simulate/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -133,7 +134,7 @@ describe('the console in a browser', () => {
     await page.click('[data-nav=requests]');
     const row = page.locator(`#requests tr[data-request="${id}"]`);
     await row.waitFor();
-    await shot(page, '05-inbox');
+    await shot(page, '06-inbox');
     await row.locator('[data-action=approve]').click();
     const dialog = page.locator('#decision');
     await dialog.locator('input[name=grant-field][value=birthDate]').uncheck();
@@ -152,7 +153,7 @@ describe('the console in a browser', () => {
     await consumer.click('[data-nav=requests]');
     await consumer.click('[data-tab=outbox]');
     await consumer.locator(`#requests tr[data-request="${id}"]`).waitFor();
-    await shot(consumer, '06-outbox');
+    await shot(consumer, '07-outbox');
     await consumer.close();
   }, 120_000);
 
@@ -166,7 +167,29 @@ describe('the console in a browser', () => {
     const entry = page.locator('#timeline li', { hasText: 'YZ-2026-0777' });
     await entry.waitFor();
     expect(await entry.textContent()).toContain('low-income-verification');
-    await shot(page, '07-audit');
+    await shot(page, '08-audit');
+    await page.close();
+  }, 120_000);
+
+  test('imports a catalogue spreadsheet: the dry-run report first, then the import', async () => {
+    const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
+    const cells: Record<string, string> = {
+      code: 'tax.sheet-test', name: '纳税记录（表格）', nameEn: 'Tax records (sheet)', summary: '表格导入测试 sheet import test', provider: 'tax',
+      class: 'department', category: '财税', graphqlType: 'TaxSheet', sharingType: 'unconditional', sharingMethods: 'query', open: '否',
+      updateCycle: 'monthly', publishedAt: '2026-11-24', recordSchema: 'schemas/records/population.person.json',
+      itemName: 'period', itemTitle: '所属期', itemType: 'string', itemDescription: 'Tax period', sensitivity: 'public', identifiesPerson: 'no',
+    };
+    const page = await newPage();
+    await signIn(page, 'data-bureau', ['catalog-admin']);
+    await page.goto(`${hub.url}/console#/import`);
+    await page.locator('#sheet-file').setInputFiles({ name: 'catalog.csv', mimeType: 'text/csv', buffer: Buffer.from(`${header.join(',')}\n${header.map((h) => cells[h] ?? '').join(',')}\n`) });
+    await page.click('[data-action=dry-run]');
+    await expect.poll(() => page.locator('#sheet-report tbody').textContent()).toContain('registered');
+    expect((await hub.db.pool.query(`select 1 from catalog_resource where code = 'tax.sheet-test'`)).rowCount).toBe(0);
+    await shot(page, '05-import-dry-run');
+    await page.fill('input[name=sheetReason]', '表格导入');
+    await page.click('[data-action=import]');
+    await expect.poll(async () => (await hub.db.pool.query(`select 1 from catalog_resource where code = 'tax.sheet-test'`)).rowCount).toBe(1);
     await page.close();
   }, 120_000);
 });
@@ -175,10 +198,10 @@ describe('open data and the citizen page in a browser', () => {
   test('downloads an open dataset from its page, which shows a chart', async () => {
     const page = await newPage();
     await page.goto(`${hub.url}/open`);
-    await shot(page, '08-open-list');
+    await shot(page, '09-open-list');
     await page.click('a[href="/open/datasets/open.population-by-division-age"]');
     await page.waitForSelector('svg.chart rect');
-    await shot(page, '09-open-dataset');
+    await shot(page, '10-open-dataset');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-download=csv]')]);
     expect(download.suggestedFilename()).toBe('open.population-by-division-age.csv');
     const csv = await readFile((await download.path())!, 'utf8');
@@ -195,7 +218,7 @@ describe('open data and the citizen page in a browser', () => {
     const entry = page.locator('#timeline li', { hasText: 'YZ-2026-0777' });
     await entry.waitFor();
     expect(await entry.textContent()).toContain('民政');
-    await shot(page, '10-citizen');
+    await shot(page, '11-citizen');
     // The page's own reading is in the audit trail.
     const entries = await hub.audit.entriesAbout(person.id);
     expect(entries.some((e) => e.department === '(citizen)')).toBe(true);
