@@ -20,7 +20,8 @@ const UNTIL = `${new Date().getFullYear() + 1}-12-31`;
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  hub = await startTestHub();
+  // Checkpoints every few entries, so that the auditor's page has a last signed checkpoint to show.
+  hub = await startTestHub({ HUITONG_AUDIT_CHECKPOINT_EVERY: '5' });
   await seedSpatial(hub.owner.pool, { scale: 0.1 });
   await seedCity(hub.owner.pool, { persons: 400, seed: 31 });
   await grantDemoAccess(hub.db.pool);
@@ -162,6 +163,7 @@ describe('the console in a browser', () => {
     await signIn(page, 'data-bureau', ['auditor']);
     await page.click('[data-nav=audit]');
     await expect.poll(() => page.locator('[data-chain]').textContent()).toBe('完整');
+    expect(await page.locator('[data-last-checkpoint]').textContent()).toMatch(/#\d+/);
     await page.fill('#audit input[name=subject]', person.id);
     await page.click('[data-action=look-up]');
     const entry = page.locator('#timeline li', { hasText: 'YZ-2026-0777' });

@@ -293,6 +293,9 @@ document.addEventListener('alpine:init', () => {
     get outbox() {
       return this.requests.all.filter((r) => r.consumer === this.department);
     },
+    remainingDays(r) {
+      return workingDaysBetween(today(), r.dueOn);
+    },
     overdueDays(r) {
       return r.status === 'pending' && r.overdue ? workingDaysBetween(r.dueOn, today()) : 0;
     },
