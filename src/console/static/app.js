@@ -72,6 +72,25 @@ async function scalarFieldsOf(token, typeName) {
 }
 const namedType = (type) => (type?.ofType ? namedType(type.ofType) : type);
 
+/**
+ * The connectors' API as the exchange defines it (schemas/graphql/exchange.graphql), for a hub
+ * where introspection is off: the page then reads these fields by name.
+ */
+const nonNull = (name, kind = 'SCALAR') => ({ kind: 'NON_NULL', name: null, ofType: { kind, name, ofType: null } });
+const nullable = (name) => ({ kind: 'SCALAR', name, ofType: null });
+const KNOWN_EXCHANGE = {
+  listField: { name: 'connectors', args: [] },
+  runsField: { name: 'syncRuns', args: [{ name: 'connector', type: nonNull('ID') }, { name: 'first', type: nullable('Int') }] },
+  quarantineField: { name: 'quarantinedRecords', args: [{ name: 'first', type: nullable('Int') }] },
+  actions: [
+    { name: 'replayQuarantined', args: [{ name: 'id', type: nonNull('ID') }, { name: 'payload', type: nullable('String') }, { name: 'reason', type: nonNull('String') }] },
+    { name: 'discardQuarantined', args: [{ name: 'id', type: nonNull('ID') }, { name: 'reason', type: nonNull('String') }] },
+  ],
+  connectorColumns: ['id', 'department', 'system', 'kind', 'resource', 'schedule', 'enabled'],
+  runColumns: ['id', 'state', 'full', 'startedAt', 'finishedAt', 'fetched', 'applied', 'unchanged', 'quarantined', 'created', 'changed', 'error', 'startedBy'],
+  quarantineColumns: ['id', 'connector', 'resourceCode', 'sourceKey', 'step', 'errors', 'payload', 'fetchedAt', 'state'],
+};
+
 document.addEventListener('alpine:init', () => {
   window.Alpine.data('consoleApp', () => ({
     lang: savedLang(),
@@ -92,7 +111,10 @@ document.addEventListener('alpine:init', () => {
     form: null,
     requests: { all: [], view: 'inbox', deciding: null, decision: null },
     audit: { subject: '', records: [], searched: false, verification: null },
-    connectors: { checked: false, available: false, runsField: null, quarantineField: null, runs: [], runColumns: [], quarantine: [], quarantineColumns: [], actions: [], acting: null },
+    connectors: {
+      checked: false, available: false, introspected: false, listField: null, runsField: null, quarantineField: null, actions: [],
+      list: [], connectorColumns: [], selected: null, runs: [], runColumns: [], quarantine: [], quarantineColumns: [], acting: null,
+    },
     sheet: { available: false, report: null, dryRun: true, reason: '', fileName: '' },
 
     t(key) {
@@ -342,57 +364,81 @@ document.addEventListener('alpine:init', () => {
       this.audit.verification = data.auditVerification;
     },
 
-    // --- connectors: shown only when the schema has them (another team's API, found by introspection) ---
+    // --- connectors: shown only when the schema has them (another team's API, found by introspection;
+    // where introspection is off, as in production, by asking for `connectors` and using the known shapes) ---
     async discoverConnectors() {
-      this.connectors.checked = true;
+      const c = this.connectors;
+      c.checked = true;
       try {
-        const data = await this.api(`{ __schema { queryType { fields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } args { name } } } mutationType { fields { name args { name type { kind name ofType { kind name ofType { kind name } } } } } } } }`);
+        const data = await this.api(`{ __schema { queryType { fields { name args { name type { ...T } } type { ...T } } } mutationType { fields { name args { name type { ...T } } } } } }
+          fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }`);
         const q = data.__schema.queryType.fields;
-        this.connectors.runsField = q.find((f) => f.name === 'syncRuns') ?? null;
-        this.connectors.quarantineField = q.find((f) => /quarantine/i.test(f.name)) ?? null;
-        this.connectors.actions = (data.__schema.mutationType?.fields ?? []).filter((f) => /replay|discard/i.test(f.name) && /quarantin|record/i.test(f.name + JSON.stringify(f.args)));
-        this.connectors.available = !!(this.connectors.runsField || this.connectors.quarantineField);
+        c.listField = q.find((f) => f.name === 'connectors') ?? null;
+        c.runsField = q.find((f) => f.name === 'syncRuns') ?? null;
+        c.quarantineField = q.find((f) => /quarantine/i.test(f.name)) ?? null;
+        c.actions = (data.__schema.mutationType?.fields ?? []).filter((f) => /replay|discard/i.test(f.name) && /quarantin/i.test(f.name));
+        c.introspected = true;
       } catch {
-        this.connectors.available = false;
+        const probe = await this.api('{ connectors { id } }').then(() => true, () => false);
+        Object.assign(c, probe ? KNOWN_EXCHANGE : { listField: null, runsField: null, quarantineField: null, actions: [] });
+        c.introspected = false;
       }
+      c.available = !!(c.runsField || c.quarantineField);
     },
-    async listOf(field) {
-      const type = namedType(field.type);
-      const fields = await scalarFieldsOf(this.token, type.name);
-      const isConnection = fields.some((f) => f.name === 'edges');
-      let columns;
-      let selection;
-      if (isConnection) {
-        const edge = (await gql(this.token, `query ($n: String!) { __type(name: $n) { fields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }`, { n: type.name })).__type.fields.find((f) => f.name === 'edges');
-        const edgeType = namedType(edge.type).name;
-        const node = (await scalarFieldsOf(this.token, edgeType)).find((f) => f.name === 'node');
-        columns = (await scalarFieldsOf(this.token, node.type.name)).filter((f) => f.type.kind === 'SCALAR' || f.type.kind === 'ENUM').map((f) => f.name);
-        selection = `edges { node { ${columns.join(' ')} } }`;
-      } else {
-        columns = fields.filter((f) => f.type.kind === 'SCALAR' || f.type.kind === 'ENUM').map((f) => f.name);
-        selection = columns.join(' ');
-      }
-      const args = field.args.some((a) => a.name === 'first') ? '(first: 50)' : '';
-      const data = await this.api(`query Connectors { ${field.name}${args} { ${selection} } }`);
+    /** Columns of a field's items (a list or a Relay connection), and the selection that reads them. */
+    async columnsOf(field, known) {
+      if (!this.connectors.introspected) return { columns: known, connection: field.name !== 'connectors' };
+      const scalar = (fs) => fs.filter((f) => f.type.kind === 'SCALAR' || f.type.kind === 'ENUM').map((f) => f.name);
+      const type = namedType(field.type).name;
+      const fields = await scalarFieldsOf(this.token, type);
+      const edges = fields.find((f) => f.name === 'edges');
+      if (!edges) return { columns: scalar(fields), connection: false };
+      const node = (await scalarFieldsOf(this.token, edges.type.name)).find((f) => f.name === 'node');
+      return { columns: scalar(await scalarFieldsOf(this.token, node.type.name)), connection: true };
+    },
+    async listOf(field, known, args = {}) {
+      const { columns, connection } = await this.columnsOf(field, known);
+      const declared = field.args.map((a) => a.name);
+      const vars = { ...(declared.includes('first') ? { first: 50 } : {}), ...args };
+      const defs = Object.keys(vars).map((k) => `$${k}: ${k === 'first' ? 'Int' : 'ID!'}`).join(', ');
+      const uses = Object.keys(vars).map((k) => `${k}: $${k}`).join(', ');
+      const selection = connection ? `edges { node { ${columns.join(' ')} } }` : columns.join(' ');
+      const data = await this.api(`query Connectors${defs ? `(${defs})` : ''} { ${field.name}${uses ? `(${uses})` : ''} { ${selection} } }`, vars);
       const value = data[field.name];
-      return { columns, rows: isConnection ? value.edges.map((e) => e.node) : value };
+      return { columns, rows: connection ? value.edges.map((e) => e.node) : value };
     },
     async loadConnectors() {
-      if (!this.connectors.checked) await this.discoverConnectors();
-      if (!this.connectors.available) return;
-      if (this.connectors.runsField) {
-        const { columns, rows } = await this.listOf(this.connectors.runsField);
-        this.connectors.runColumns = columns;
-        this.connectors.runs = rows;
+      const c = this.connectors;
+      if (!c.checked) await this.discoverConnectors();
+      if (!c.available) return;
+      if (c.listField) {
+        const { columns, rows } = await this.listOf(c.listField, KNOWN_EXCHANGE.connectorColumns);
+        c.connectorColumns = columns;
+        c.list = rows;
+        c.selected ??= rows[0]?.id ?? null;
       }
-      if (this.connectors.quarantineField) {
-        const { columns, rows } = await this.listOf(this.connectors.quarantineField);
-        this.connectors.quarantineColumns = columns;
-        this.connectors.quarantine = rows;
+      await this.loadRuns();
+      if (c.quarantineField) {
+        const { columns, rows } = await this.listOf(c.quarantineField, KNOWN_EXCHANGE.quarantineColumns);
+        c.quarantineColumns = columns;
+        c.quarantine = rows;
       }
     },
+    async loadRuns(id) {
+      const c = this.connectors;
+      if (id) c.selected = id;
+      if (!c.runsField) return;
+      const needsConnector = c.runsField.args.some((a) => a.name === 'connector');
+      if (needsConnector && !c.selected) return;
+      const { columns, rows } = await this.listOf(c.runsField, KNOWN_EXCHANGE.runColumns, needsConnector ? { connector: c.selected } : {});
+      c.runColumns = columns;
+      c.runs = rows;
+    },
+    cell(value) {
+      return value === null || value === undefined ? '' : Array.isArray(value) ? value.join('; ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    },
     startAction(action, row) {
-      this.connectors.acting = { action, values: Object.fromEntries(action.args.map((a) => [a.name, a.name === 'id' ? String(row.id ?? '') : ''])), error: '' };
+      this.connectors.acting = { action, values: Object.fromEntries(action.args.map((a) => [a.name, a.name === 'id' ? String(row.id ?? '') : a.name === 'payload' ? (row.payload ?? '') : ''])), error: '' };
     },
     async runAction() {
       const { action, values } = this.connectors.acting;
@@ -400,7 +446,7 @@ document.addEventListener('alpine:init', () => {
         const named = namedType(arg.type);
         const v = values[arg.name];
         if (v === '') return null;
-        return named.kind === 'INPUT_OBJECT' || ['Int', 'Float', 'Boolean', 'JSON'].includes(named.name) ? JSON.parse(v) : v;
+        return named.kind === 'INPUT_OBJECT' || ['Int', 'Float', 'Boolean'].includes(named.name) ? JSON.parse(v) : v;
       };
       const typeText = (type) => (type.kind === 'NON_NULL' ? `${typeText(type.ofType)}!` : type.kind === 'LIST' ? `[${typeText(type.ofType)}]` : type.name);
       const defs = action.args.map((a) => `$${a.name}: ${typeText(a.type)}`).join(', ');
