@@ -83,6 +83,16 @@ const QUERIES: Record<string, string> = {
      where c.valid_to is null
      group by 1, 2
      order by 1, 2`,
+  'open.indicators': `
+    select o.indicator_code as "indicatorCode", i.name as indicator, i.unit, o.division_code as "divisionCode", d.name as "divisionName",
+           o.period, o.value::float8 as value
+      from indicator_observation o
+      join indicator i on i.code = o.indicator_code
+      left join division d on d.code = o.division_code
+     where o.valid_to is null and length(o.period) = 4
+       and o.period = (select max(p.period) from indicator_observation p
+                        where p.valid_to is null and p.indicator_code = o.indicator_code and length(p.period) = 4)
+     order by o.indicator_code, o.division_code`,
   'open.divisions': `
     select d.code, d.name, d.level, d.parent_code as "parentCode"
       from division d

@@ -28,6 +28,12 @@ describe('the open data portal, without sign-in', () => {
     );
   });
 
+  test('every dataset names catalogue resources that exist as its sources', async () => {
+    const { rows } = await hub.db.pool.query<{ code: string }>('select code from catalog_resource');
+    const codes = new Set(rows.map((r) => r.code));
+    for (const d of datasets) for (const s of d.sources) expect(codes.has(s), `${d.code}: ${s}`).toBe(true);
+  });
+
   test('the list page names every dataset and links to it', async () => {
     const res = await get('/open');
     expect(res.status).toBe(200);

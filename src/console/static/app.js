@@ -464,8 +464,9 @@ document.addEventListener('alpine:init', () => {
 
     // --- spreadsheet import (through the API's importCatalogSheet, when the hub has it) ---
     async checkSheetImport() {
+      // Where introspection is off (production) the hub is taken to have it: it ships with this console.
       const data = await this.api(`{ __schema { mutationType { fields { name } } } }`).catch(() => null);
-      this.sheet.available = !!data?.__schema.mutationType?.fields.some((f) => f.name === 'importCatalogSheet');
+      this.sheet.available = !data || !!data.__schema.mutationType?.fields.some((f) => f.name === 'importCatalogSheet');
     },
     async importSheet(dryRun) {
       const input = document.getElementById('sheet-file');
