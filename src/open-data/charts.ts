@@ -9,7 +9,9 @@ const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00
  * to a screen reader (each bar has a title), and adds no front-end dependency.
  */
 export function chartSvg(spec: ChartSpec, rows: OpenRow[], title: string): string {
-  return spec.kind === 'bar' ? barChart(spec, rows, title) : mapChart(spec, rows, title);
+  const where = Object.entries(spec.where ?? {});
+  const drawn = where.length ? rows.filter((r) => where.every(([k, v]) => String(r[k]) === v)) : rows;
+  return spec.kind === 'bar' ? barChart(spec, drawn, title) : mapChart(spec, drawn, title);
 }
 
 function barChart(spec: Extract<ChartSpec, { kind: 'bar' }>, rows: OpenRow[], title: string): string {

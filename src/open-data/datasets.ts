@@ -11,9 +11,16 @@ export interface OpenColumn {
 }
 
 /** How the dataset's page draws it: bars per category (stacked by series), or points on a map. */
-export type ChartSpec =
+export type ChartSpec = (
   | { kind: 'bar'; category: string; series?: string; value: string }
-  | { kind: 'map'; series: string; x: string; y: string };
+  | { kind: 'map'; series: string; x: string; y: string }
+) & {
+  /** Only the rows whose columns have these values are drawn (e.g. one indicator of many). (Default: all) */
+  where?: Record<string, string>;
+  /** What the chart shows, when it is not the whole dataset. (Default: the dataset's title) */
+  title?: string;
+  titleEn?: string;
+};
 
 /** An open dataset (开放数据集) as declared in `catalog/open/<name>.json`: metadata only, never data. */
 export interface OpenDataset {
@@ -176,7 +183,7 @@ function checkDeclaration(file: string, value: unknown): OpenDataset {
   const chart = d.chart as ChartSpec | undefined;
   const used = !chart ? [] : chart.kind === 'bar' ? [chart.category, chart.value, chart.series] : chart.kind === 'map' ? [chart.series, chart.x, chart.y] : null;
   if (!used) throw new OpenDataError(file, 'chart.kind', 'is not one of: bar, map');
-  for (const c of used) if (c !== undefined && !names.has(c)) throw new OpenDataError(file, 'chart', `"${c}" is not one of its columns`);
+  for (const c of [...used, ...Object.keys(chart?.where ?? {})]) if (c !== undefined && !names.has(c)) throw new OpenDataError(file, 'chart', `"${c}" is not one of its columns`);
   return { keywords: [], ...d } as OpenDataset;
 }
 

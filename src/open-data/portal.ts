@@ -90,7 +90,8 @@ export function createOpenPortal(options: PortalOptions) {
       .map((r) => `<tr>${d.columns.map((c) => (c.type === 'string' ? `<td>${esc(r[c.name])}</td>` : `<td class="num">${r[c.name] === null ? '—' : esc(r[c.name])}</td>`)).join('')}</tr>`)
       .join('\n');
     const more = rows.length > shown.length ? `<p><small>${lang === 'zh' ? `共 ${rows.length} 行，此处显示前 200 行；完整数据请下载。` : `${rows.length} rows; the first 200 shown, download for all.`}</small></p>` : '';
-    const chart = d.chart ? `<figure>${chartSvg(d.chart, rows, title)}</figure>` : '';
+    const chartTitle = (lang === 'zh' ? d.chart?.title : d.chart?.titleEn) ?? title;
+    const chart = d.chart ? `<figure>${chartSvg(d.chart, rows, chartTitle)}${chartTitle !== title ? `<figcaption>${esc(chartTitle)}</figcaption>` : ''}</figure>` : '';
     const html = `<hgroup><h1>${esc(title)}</h1><p>${esc(lang === 'zh' ? d.description : d.descriptionEn)}</p></hgroup>
 <p><a role="button" href="/open/datasets/${d.code}.csv" download data-download="csv">${lang === 'zh' ? '下载 CSV' : 'Download CSV'}</a>
 <a role="button" class="secondary" href="/open/datasets/${d.code}.json" download data-download="json">${lang === 'zh' ? '下载 JSON' : 'Download JSON'}</a></p>

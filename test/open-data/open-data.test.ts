@@ -49,7 +49,7 @@ describe('the open data portal, without sign-in', () => {
     for (const d of datasets) {
       const html = await (await get(`/open/datasets/${d.code}`)).text();
       expect(html).toContain(d.title);
-      if (d.chart) expect(html).toContain('<svg');
+      if (d.chart) expect(html, d.code).toMatch(/<svg[^]*<(rect|circle) [^>]*fill="#[0-9A-F]{6}"/);
       const json = (await (await get(`/open/datasets/${d.code}.json`)).json()) as { dataset: { code: string }; rows: Record<string, unknown>[] };
       expect(json.dataset.code).toBe(d.code);
       expect(json.rows.length).toBeGreaterThan(0);
