@@ -10,6 +10,7 @@ import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './ma
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 import { verifyCommand } from './verification/command.js';
 import { seedVerificationDemo } from './verification/demo.js';
+import { parseIdNumber } from './registries/population/index.js';
 
 interface Command {
   summary: string;
@@ -100,7 +101,7 @@ const commands: Record<string, Command> = {
   },
   token: {
     summary: 'print a JWT from the local development issuer',
-    usage: 'huitong token --dept CODE --role ROLE [--role ROLE...] [--system ID] [--ttl 1h]',
+    usage: 'huitong token --dept CODE --role ROLE [--role ROLE...] [--system ID] [--ttl 1h] | huitong token --citizen ID_NUMBER [--ttl 15m]',
     async run(args, config) {
       const { values } = parseArgs({
         args,
@@ -108,9 +109,21 @@ const commands: Record<string, Command> = {
           dept: { type: 'string' },
           role: { type: 'string', multiple: true },
           system: { type: 'string' },
-          ttl: { type: 'string', default: '1h' },
+          ttl: { type: 'string' },
+          citizen: { type: 'string' },
         },
       });
+      if (values.citizen !== undefined) {
+        // A citizen token signs a person in to their own access log (myAccessLog) and nothing else.
+        const id = values.citizen.trim().toUpperCase();
+        if (!/^\d{17}[\dX]$/.test(id) || !parseIdNumber(id).ok) throw new UsageError(`--citizen ${values.citizen}: not a valid 18-character citizen ID number`);
+        const ttl = values.ttl ?? '15m';
+        if (!/^\d+[smhd]$/.test(ttl)) throw new UsageError(`--ttl ${ttl}: use a number and s, m, h or d, e.g. 15m`);
+        const issuer = await loadDevIssuer(config.dataDir);
+        process.stdout.write(`${await issuer.signCitizen(id, config.jwtAudience, ttl)}\n`);
+        return;
+      }
+      values.ttl ??= '1h';
       if (!values.dept) throw new UsageError('--dept is required, e.g. --dept civil-affairs');
       const roles = values.role?.length ? values.role : ['consumer'];
       const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));

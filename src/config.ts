@@ -43,6 +43,12 @@ export interface Config {
    * A token claiming a role not mapped is refused (`role-not-granted`). (Default: `consumer` only, for every issuer and department)
    */
   trustedIssuerRoles: Record<string, Record<string, string[]>>;
+  /**
+   * Citizen identity issuers, each with the URL of its JWKS, as for `HUITONG_TRUSTED_ISSUERS`: their
+   * tokens (`kind: citizen`, `sub` = the citizen's ID number) sign citizens in to their own access
+   * log (`myAccessLog`) and to nothing else. (Default: none; the development issuer gives citizen tokens too)
+   */
+  citizenIssuers: Record<string, string>;
   /** The hub's operator department: its catalogue administrators alone administer the catalogue, its auditors read the trail. (Default: data-bureau) */
   operatorDepartment: string;
   /** Longest access grant, in months from its first day. (Default: 36) */
@@ -113,6 +119,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
     trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, mode, problems),
+    citizenIssuers: issuers(env.HUITONG_CITIZEN_ISSUERS, mode, problems, 'HUITONG_CITIZEN_ISSUERS'),
     trustedIssuerRoles: issuerRoles(env.HUITONG_TRUSTED_ISSUER_ROLES, problems),
     operatorDepartment: env.HUITONG_OPERATOR_DEPARTMENT?.trim() || 'data-bureau',
     grantMaxMonths: int(env.HUITONG_GRANT_MAX_MONTHS ?? '36', 'HUITONG_GRANT_MAX_MONTHS', problems),
@@ -182,9 +189,9 @@ function oneOf<T extends string>(value: string, name: string, allowed: readonly 
  * In development a loopback `http:` URL (127.0.0.0/8, [::1], localhost) is allowed, for a local
  * identity provider or a test's; never in production.
  */
-function issuers(value: string | undefined, mode: Mode, problems: string[]): Record<string, string> {
+function issuers(value: string | undefined, mode: Mode, problems: string[], name = 'HUITONG_TRUSTED_ISSUERS'): Record<string, string> {
   if (!value?.trim()) return {};
-  const shape = 'HUITONG_TRUSTED_ISSUERS: must be a JSON object of issuer to JWKS URL';
+  const shape = `${name}: must be a JSON object of issuer to JWKS URL`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -205,7 +212,7 @@ function issuers(value: string | undefined, mode: Mode, problems: string[]): Rec
     if (!u) problems.push(`${shape}: the URL of ${issuer} is not a URL`);
     else if (u.protocol === 'https:') continue;
     else if (u.protocol === 'http:' && mode === 'development' && isLoopback(u.hostname)) continue;
-    else problems.push(`HUITONG_TRUSTED_ISSUERS: the JWKS URL of ${issuer} must be https (http only for a loopback address in development)`);
+    else problems.push(`${name}: the JWKS URL of ${issuer} must be https (http only for a loopback address in development)`);
   }
   return parsed as Record<string, string>;
 }

@@ -6,6 +6,8 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { prefillRest } from '../prefill/index.js';
+import { createConsoleRoutes, serveAsset, useCitizenScope } from '../console/index.js';
+import { createOpenPortal } from '../open-data/index.js';
 import { useAccessReport } from './access-report.js';
 import type { LookupSources } from '../registries/department/index.js';
 import type { HubContext, HubServices } from './context.js';
@@ -51,6 +53,8 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       ...hardeningPlugins(hub.config),
       useRateLimit(hub.config.rateLimitPerMinute),
       useAuditTrail(hub, { record: options.audit }),
+      // A citizen token opens its own access log only: refused here before any other check speaks.
+      useCitizenScope(),
       usePurposeBinding(),
       useAccessReport(),
       ...(catalogue ? [catalogue.plugin] : []),
@@ -130,6 +134,8 @@ export interface RunningServer {
 /** Serves `/graphql`, `/healthz` (process alive) and `/readyz` (database reachable, migrations current). */
 export async function listen(hub: HubServices, yoga: HubYoga, port: number, host: string): Promise<RunningServer> {
   let draining = false;
+  const portal = createOpenPortal({ pool: hub.db.pool, publicUrl: hub.config.publicUrl, logger: hub.logger });
+  const consoleRoutes = createConsoleRoutes(hub);
   const server = createServer((req, res) => {
     // While draining, every answer closes its connection, so keep-alive callers move elsewhere.
     if (draining) res.setHeader('connection', 'close');
@@ -138,6 +144,10 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     if (route === '/readyz') return void hub.health.ready().then(({ status, body }) => json(res, status, body));
     if (route === JWKS_PATH && req.method === 'GET') return void serveJwks(hub, res);
     if (route?.startsWith('/verification/') && req.method === 'GET') return void serveVerificationRoute(hub, req, res, route);
+    // The public portal, the console's pages and their static files: no data of their own but aggregates (see src/open-data).
+    if (route === '/open' || route?.startsWith('/open/')) return void portal.handle(req, res);
+    if (route === '/console' || route?.startsWith('/console/')) return void consoleRoutes.handle(route, req, res);
+    if (route?.startsWith('/assets/')) return void serveAsset(route, req, res);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);

@@ -9,6 +9,7 @@ import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
 import { exchangeResolvers } from '../exchange/index.js';
 import { prefillResolvers } from '../prefill/index.js';
+import { citizenResolvers, consoleResolvers, sheetImportResolvers } from '../console/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
   contractNames, departmentResolvers, departmentTypeDefs, exposedResources, type ContractNames,
@@ -33,6 +34,7 @@ type Resolvers = IResolvers<unknown, HubContext>;
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
   populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers, verificationResolvers, prefillResolvers,
+  citizenResolvers, consoleResolvers, sheetImportResolvers,
 ];
 
 let contract: { typeDefs: string[]; names: ContractNames } | null = null;

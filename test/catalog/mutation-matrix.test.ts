@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLES, type Role } from '../../src/access/index.js';
+import { SHEET_ITEM_COLUMNS, SHEET_RESOURCE_COLUMNS } from '../../src/catalog/index.js';
 import { citizenDeclaration, citizenSchema } from '../support/citizens.js';
 import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 
@@ -54,6 +55,19 @@ interface Case {
 
 const operatorAdmin = (role: Role, position: Position) => role === 'catalog-admin' && position === 'operator';
 
+/** A one-row catalogue sheet (CSV, base64) registering a fresh resource of public-security. */
+function sheet(): string {
+  const code = `test.sheet-${(serial += 1)}`;
+  const cells: Record<string, string> = {
+    code, name: '表格导入', nameEn: 'Sheet import', summary: '表格导入的资源 a resource imported from a sheet', provider: 'public-security',
+    class: 'department', category: '人口', graphqlType: 'Citizen', sharingType: 'unconditional', sharingMethods: 'query', open: '否',
+    updateCycle: 'monthly', publishedAt: '2026-11-24', recordSchema: 'schemas/records/population.person.json',
+    itemName: 'district', itemTitle: '所在区县', itemType: 'string', itemDescription: 'County', sensitivity: 'public', identifiesPerson: 'no',
+  };
+  const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
+  return Buffer.from(`${header.join(',')}\n${header.map((h) => cells[h] ?? '').join(',')}\n`).toString('base64');
+}
+
 const CASES: Record<string, Case> = {
   registerResource: {
     setup: async () => ({ r: citizenDeclaration({ code: `test.matrix-${(serial += 1)}` }) }),
@@ -100,6 +114,11 @@ const CASES: Record<string, Case> = {
     setup: async () => ({ id: await request(await resource()) }),
     document: `mutation($id: ID!) { rejectAccessRequest(id: $id, reason: "matrix") { id } }`,
     allowed: (role, position) => role === 'provider' && position === 'own',
+  },
+  importCatalogSheet: {
+    setup: async () => ({ sheet: sheet() }),
+    document: `mutation($sheet: String!) { importCatalogSheet(sheet: $sheet, fileName: "catalog.csv", dryRun: false, reason: "matrix") { stored } }`,
+    allowed: operatorAdmin,
   },
   revokeGrant: {
     setup: async () => {

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { IResolvers } from '@graphql-tools/utils';
+import type { HubContext } from '../server/context.js';
+
+/** Repository root: declarations name their record schema relative to it. */
+const PROJECT_DIR = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * What the console shows besides the catalogue's and the trail's own fields: a resource's record
+ * schema (metadata, no data) and the chain's last signed checkpoint (reached only through
+ * `auditVerification`, whose resolver admits the operator's auditors alone and audits the read).
+ */
+export const consoleResolvers: IResolvers<unknown, HubContext> = {
+  CatalogResource: {
+    recordSchemaDocument: async (resource: { recordSchema: string }) => {
+      const file = path.resolve(PROJECT_DIR, resource.recordSchema);
+      // Only files under schemas/: a declaration cannot make the hub read anything else.
+      if (!file.startsWith(path.join(PROJECT_DIR, 'schemas') + path.sep)) return null;
+      return readFile(file, 'utf8').catch(() => null);
+    },
+  },
+  AuditVerification: {
+    lastCheckpoint: async (_report: unknown, _args: unknown, ctx) => {
+      const { rows } = await ctx.hub.db.pool.query<{ seq: string; hash: string; kid: string; at: Date }>(
+        'select seq::int8 as seq, hash, kid, created_at as at from audit_checkpoint order by seq desc limit 1',
+      );
+      const row = rows[0];
+      return row ? { seq: Number(row.seq), hash: row.hash, kid: row.kid, at: row.at.toISOString() } : null;
+    },
+  },
+};
