@@ -4,7 +4,8 @@ import type { Plugin } from 'graphql-yoga';
 import { CITIZEN_DEPARTMENT } from '../access/index.js';
 import { accessesAbout, type AccessRecord } from '../audit/index.js';
 import type { HubContext } from '../server/context.js';
-import { badUserInput, HubError } from '../server/errors.js';
+import { decodeCursor, encodeCursor, pageSize } from '../server/connections.js';
+import { HubError } from '../server/errors.js';
 
 /** What a citizen principal may select at the root of an operation: their own access log, nothing else. */
 const CITIZEN_FIELDS = new Set(['myAccessLog', '__typename']);
@@ -57,23 +58,24 @@ export function useCitizenScope(): Plugin<HubContext> {
 
 export const citizenResolvers: IResolvers<unknown, HubContext> = {
   Query: {
-    myAccessLog: async (_root, args: { first: number; after?: string | null }, ctx) => {
+    myAccessLog: async (_root, args: { first?: number | null; after?: string | null }, ctx) => {
       const citizen = ctx.access.principal?.citizen;
       if (!citizen) {
         throw new HubError('FORBIDDEN', 'myAccessLog is for citizens signed in with a citizen token; auditors use accessLog.', { reason: 'citizen-only' });
       }
-      if (!Number.isInteger(args.first) || args.first < 1 || args.first > 200) throw badUserInput('first', 'between 1 and 200');
-      const before = args.after ? Number(args.after) : null;
-      if (before !== null && !(Number.isInteger(before) && before > 0)) throw badUserInput('after', 'a cursor from a previous page');
+      const first = pageSize(args.first);
+      const before = (decodeCursor(args.after, ['number'])?.[0] as number | undefined) ?? null;
       // The citizen's look at their own log is an access about them: entered before the answer like any other.
       const touched = ctx.access.touched.get(MY_ACCESS_LOG) ?? { fields: new Set<string>(), subjects: new Set<string>() };
       touched.fields.add('myAccessLog');
       touched.subjects.add(citizen);
       ctx.access.touched.set(MY_ACCESS_LOG, touched);
-      const { records, hasMore } = await accessesAbout(ctx.hub.db.pool, citizen, { first: args.first, before }, { excludeDepartment: CITIZEN_DEPARTMENT });
+      const { records, hasMore } = await accessesAbout(ctx.hub.db.pool, citizen, { first, before }, { excludeDepartment: CITIZEN_DEPARTMENT });
+      // Newest first, as accessLog: the keyset is the sequence number, descending.
+      const edges = records.map((node: AccessRecord) => ({ cursor: encodeCursor([node.seq]), node }));
       return {
-        edges: records.map((node: AccessRecord) => ({ cursor: String(node.seq), node })),
-        pageInfo: { hasNextPage: hasMore, endCursor: records.length ? String(records.at(-1)!.seq) : null },
+        edges,
+        pageInfo: { hasNextPage: hasMore, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
       };
     },
   },

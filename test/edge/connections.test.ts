@@ -4,7 +4,10 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_PAGE } from '../../src/server/connections.js';
 import { buildSchema } from '../../src/server/index.js';
+import { loadDevIssuer } from '../../src/access/index.js';
+import { createLookupSources } from '../../src/registries/department/index.js';
 import { seedCity } from '../../src/simulate/index.js';
+import { startLookupSimulator, type LookupSimulator } from '../../src/simulate/lookups/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { documentFor, reachableFields, type Reached } from './schema-inputs.js';
 
@@ -62,8 +65,11 @@ describe('the shape of every connection (Relay cursor connections spec)', () => 
 
 describe('every connection answers as the spec says, over HTTP', () => {
   let hub: TestHub;
+  let lookupSource: LookupSimulator;
   beforeAll(async () => {
-    hub = await startTestHub();
+    // Department data left at its source is paged like any other list: the source must answer.
+    lookupSource = await startLookupSimulator({ latencyMs: 0 });
+    hub = await startTestHub({}, { lookups: createLookupSources({ override: { baseUrl: lookupSource.url, timeoutMs: 2_000, ttlMs: 0 } }) });
     // A small city, so that persons, legal entities and the rest have pages to turn.
     await seedCity(hub.owner.pool, { persons: 60, seed: 7 });
     // Grids and addresses of the registers, so that their connections have a parent.
@@ -71,11 +77,25 @@ describe('every connection answers as the spec says, over HTTP', () => {
       const { rows } = await hub.db.pool.query<{ code: string }>(`select code from ${table} where valid_to is null order by code limit 1`);
       if (rows[0]) KNOWN[key] = rows[0].code;
     }
+    // A person of the city (and the subject of department data left at its source), and a shipped connector.
+    const { rows } = await hub.db.pool.query<{ id: string }>(`select id_number as id from person where valid_to is null order by id_number limit 1`);
+    for (const key of ['Query.person.idNumber', 'Query.deposits.subject', 'Query.securitiesAccounts.subject']) KNOWN[key] = rows[0].id;
+    KNOWN['Query.syncRuns.connector'] = [...(hub.services.exchange?.definitions.values() ?? [])].find((d) => d.kind !== 'lookup')?.id;
   });
-  afterAll(() => hub?.close());
+  afterAll(async () => {
+    await hub?.close();
+    await lookupSource?.close();
+  });
 
   const caller = () =>
     hub.as('data-bureau', { roles: ['consumer', 'auditor', 'catalog-admin', 'platform-admin'], purpose: 'statistical-analysis', caseNumber: 'EDGE-0003' });
+
+  /** A citizen's own access log answers a citizen's token only; every other list, the department system. */
+  const ask = async (name: string, query: string, variables: Record<string, unknown>) => {
+    if (name !== 'Query.myAccessLog') return caller().query(query, variables);
+    const token = await (await loadDevIssuer(hub.config.dataDir)).signCitizen(String(KNOWN['Query.person.idNumber']), hub.config.jwtAudience);
+    return hub.query(query, variables, { authorization: `Bearer ${token}` });
+  };
 
   /** The document for a connection with `first`/`after` and the standard selection. */
   const SELECTION = '{ edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }';
@@ -87,7 +107,7 @@ describe('every connection answers as the spec says, over HTTP', () => {
     for (const c of connections) {
       const name = `${c.type.name}.${c.field.name}`;
       const first = pageQuery(c, null);
-      const res = await caller().query(first.query, first.variables);
+      const res = await ask(name, first.query, first.variables);
       if (res.errors?.length) {
         problems.push(`${name}: ${JSON.stringify(res.errors).slice(0, 300)} in ${first.query}`);
         continue;
@@ -101,7 +121,7 @@ describe('every connection answers as the spec says, over HTTP', () => {
       for (const cursor of cursors) if (!Array.isArray(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))) problems.push(`${name}: cursor ${cursor}`);
       if (!pageInfo.hasNextPage) continue;
       const next = pageQuery(c, pageInfo.endCursor);
-      const res2 = await caller().query(next.query, next.variables);
+      const res2 = await ask(name, next.query, next.variables);
       const page2 = dig(res2.data);
       if (res2.errors?.length || !page2) {
         problems.push(`${name} page 2: ${JSON.stringify(res2.errors).slice(0, 300)}`);

@@ -30,7 +30,8 @@ describe('connector definitions', () => {
   test('the shipped definitions are valid: at least 12 systems and every syncing kind', () => {
     const defs = loadDefinitions();
     expect(defs.length).toBeGreaterThanOrEqual(12);
-    expect(new Set(defs.map((d) => d.kind))).toEqual(new Set(['rest', 'database', 'file']));
+    // Every kind, `lookup` (financial institutions, whose data stays at the source) included.
+    expect(new Set(defs.map((d) => d.kind))).toEqual(new Set(['rest', 'database', 'file', 'lookup']));
     expect(new Set(defs.map((d) => d.department)).size).toBeGreaterThanOrEqual(9);
   });
 
@@ -62,7 +63,7 @@ describe('connector definitions', () => {
   test('a hub does not start on a bad definition; `huitong connectors check` lists the problems and exits 1', async () => {
     const dir = brokenCopy({ 'tax-income': (d) => ({ ...d, key: [] }) });
     const check = await run(process.execPath, [CLI, 'connectors', 'check'], { env: { ...process.env, LOG_LEVEL: 'silent' } }).then((r) => ({ code: 0, ...r }));
-    expect(check.stdout).toMatch(/14 connector definitions are valid/);
+    expect(check.stdout).toMatch(/15 connector definitions are valid/);
     expect(() => loadDefinitions(dir)).toThrow(/tax-income\/connector\.json: key: must NOT have fewer than 1 items/);
     await expect(startTestHub({ HUITONG_CONNECTORS_DIR: dir })).rejects.toThrow(/Connector definitions refused:\n- .*tax-income\/connector\.json: key/);
   });
