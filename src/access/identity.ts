@@ -23,6 +23,8 @@ export interface IdentityOptions {
   devIssuer: boolean;
   jwtAudience: string;
   trustedIssuers: Record<string, string>;
+  /** Citizen identity issuers (issuer to JWKS URL), whose tokens sign citizens in. (Default: none) */
+  citizenIssuers?: Record<string, string>;
   /** Roles each trusted issuer's tokens may claim, per department or `*`. (Default: `consumer` only) */
   trustedIssuerRoles?: Record<string, Record<string, string[]>>;
 }
@@ -40,6 +42,7 @@ export async function createIdentity(options: IdentityOptions, db: { url: string
     audience: options.jwtAudience,
     devIssuer: options.devIssuer ? await loadDevIssuer(options.dataDir) : null,
     jwksIssuers: options.trustedIssuers,
+    citizenIssuers: options.citizenIssuers,
     issuerRoles: options.trustedIssuerRoles,
     systemKeys,
     registers,

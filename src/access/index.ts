@@ -11,6 +11,7 @@ export {
   type ArgumentRoute,
   type Holder,
   subjectKey,
+  CITIZEN_DEPARTMENT,
 } from './session.js';
 export { guardResourceFields, guardOf, CONTROL_ARGUMENTS, type GuardDecision } from './guard.js';
 export { schemaReach, type SchemaReach } from './reach.js';

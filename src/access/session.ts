@@ -9,7 +9,15 @@ export interface Principal {
   department: string;
   system: string;
   roles: readonly Role[];
+  /**
+   * Set for a citizen signed in with a citizen token: their ID number. Such a principal has no
+   * roles and no department (`department` is `(citizen)`); it may read its own access log only.
+   */
+  citizen?: string;
 }
+
+/** The department recorded for a citizen principal in the audit trail: never a registered code. */
+export const CITIZEN_DEPARTMENT = '(citizen)';
 
 /** Why: the purpose code (`X-Purpose`) and the case it serves (`X-Case-Number`). */
 export interface StatedPurpose {

@@ -3,7 +3,7 @@ import { ACCEPTED_ALGORITHMS } from './algorithms.js';
 import { DEV_ISSUER, ROLES, type DevIssuer, type Role } from './dev-issuer.js';
 import { localKeySet, remoteKeySet, UnknownKeyError, type SystemKeys } from './keys.js';
 import type { Registers } from './registers.js';
-import type { Principal } from './session.js';
+import { CITIZEN_DEPARTMENT, type Principal } from './session.js';
 
 /** Why a token was refused: stable, and never a word about the keys themselves. */
 export type RefusalReason =
@@ -36,6 +36,8 @@ export interface TokenVerifierOptions {
   devIssuer: DevIssuer | null;
   /** Trusted issuers and the JWKS URL of each. */
   jwksIssuers: Record<string, string>;
+  /** Citizen identity issuers and the JWKS URL of each: their tokens are citizen tokens only. (Default: none) */
+  citizenIssuers?: Record<string, string>;
   /** Roles each trusted issuer's tokens may claim, per department or `*`. (Default: `consumer` only) */
   issuerRoles?: Record<string, Record<string, string[]>>;
   systemKeys: SystemKeys;
@@ -63,6 +65,7 @@ export class TokenVerifier {
   constructor(private readonly options: TokenVerifierOptions) {
     if (options.devIssuer) this.keySets.set(DEV_ISSUER, localKeySet([options.devIssuer.publicJwk]));
     for (const [issuer, url] of Object.entries(options.jwksIssuers)) this.keySets.set(issuer, remoteKeySet(url));
+    for (const [issuer, url] of Object.entries(options.citizenIssuers ?? {})) this.keySets.set(issuer, remoteKeySet(url));
   }
 
   async verify(token: string): Promise<Principal> {
@@ -89,6 +92,13 @@ export class TokenVerifier {
       requiredClaims: ['exp', 'sub'],
       clockTolerance: CLOCK_TOLERANCE_S,
     });
+    // A citizen token comes from the development issuer or a citizen identity issuer only, and a
+    // citizen identity issuer's tokens are never anything else.
+    const citizenIssuer = issuer in (this.options.citizenIssuers ?? {});
+    if (payload.kind === 'citizen' || citizenIssuer) {
+      if (payload.kind !== 'citizen' || !(citizenIssuer || issuer === DEV_ISSUER)) throw new TokenRefused('wrong-issuer');
+      return { principal: citizenOf(payload), expiresAt: (payload.exp! + CLOCK_TOLERANCE_S) * 1000 };
+    }
     const principal = principalOf(payload);
     if (!keySet) {
       // A system's own key speaks for that system of its department only, with the roles registered with it.
@@ -140,6 +150,13 @@ function principalOf(payload: JWTPayload): Principal {
   if (!Array.isArray(roles) || roles.length === 0) throw new TokenRefused('missing-claim');
   if (!roles.every((r) => (ROLES as readonly unknown[]).includes(r))) throw new TokenRefused('unknown-role');
   return Object.freeze({ department: dept, system: sub, roles: Object.freeze([...(roles as Role[])]) });
+}
+
+/** A citizen: `sub` is an 18-character citizen ID number (its check digit is the issuer's concern). */
+function citizenOf(payload: JWTPayload): Principal {
+  const idNumber = typeof payload.sub === 'string' ? payload.sub.trim().toUpperCase() : '';
+  if (!/^[0-9]{17}[0-9X]$/.test(idNumber)) throw new TokenRefused('missing-claim');
+  return Object.freeze({ department: CITIZEN_DEPARTMENT, system: 'citizen-portal', roles: Object.freeze([]), citizen: idNumber });
 }
 
 function reasonFor(err: unknown): RefusalReason {

@@ -1,5 +1,6 @@
 import type { IResolvers } from '@graphql-tools/utils';
 import type { HubContext } from '../server/context.js';
+import { decodeCursor, encodeCursor, pageSize } from '../server/connections.js';
 import { badUserInput, HubError } from '../server/errors.js';
 import { accessesAbout, type AccessRecord } from './tracker.js';
 import { verifyChain, type ChainBreak } from './verify.js';
@@ -34,7 +35,7 @@ export const auditResolvers: IResolvers<unknown, HubContext> = {
       requireAuditor(ctx);
       recordAuditorRead(ctx, 'audit.verification', 'auditVerification');
       const { checkpoints: anchors } = await ctx.hub.audit.checkpointFile.read();
-      const report = await verifyChain(ctx.hub.db.pool, ctx.hub.audit.key, { anchors, checkpointEvery: ctx.hub.config.auditCheckpointEvery });
+      const report = await verifyChain(ctx.hub.db.pool, await ctx.hub.audit.keys.refresh(), { anchors, checkpointEvery: ctx.hub.config.auditCheckpointEvery });
       const asEnum = (b: ChainBreak) => ({ ...b, problem: b.problem.replace('-', '_') });
       return { ...report, firstBreak: report.firstBreak && asEnum(report.firstBreak), problems: report.problems.map(asEnum) };
     },
@@ -42,14 +43,15 @@ export const auditResolvers: IResolvers<unknown, HubContext> = {
       requireAuditor(ctx);
       const subject = args.subject.trim().toUpperCase();
       if (!SUBJECT.test(subject)) throw badUserInput('subject', 'an ID number, credit code, unit number or division code');
-      if (!Number.isInteger(args.first) || args.first < 1 || args.first > 500) throw badUserInput('first', 'between 1 and 500');
-      const before = args.after ? Number(args.after) : null;
-      if (before !== null && !(Number.isInteger(before) && before > 0)) throw badUserInput('after', 'a cursor from a previous page');
+      const first = pageSize(args.first);
+      const before = (decodeCursor(args.after, ['number'])?.[0] as number | undefined) ?? null;
       recordAuditorRead(ctx, 'audit.access-log', 'accessLog', [subject]);
-      const { records, hasMore } = await accessesAbout(ctx.hub.db.pool, subject, { first: args.first, before });
+      const { records, hasMore } = await accessesAbout(ctx.hub.db.pool, subject, { first, before });
+      // Newest first: the keyset is the sequence number, descending.
+      const edges = records.map((node) => ({ cursor: encodeCursor([node.seq]), node }));
       return {
-        edges: records.map((node) => ({ cursor: String(node.seq), node })),
-        pageInfo: { hasNextPage: hasMore, endCursor: records.length ? String(records.at(-1)!.seq) : null },
+        edges,
+        pageInfo: { hasNextPage: hasMore, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
       };
     },
   },

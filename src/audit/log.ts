@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { CheckpointFile, FileCheckpoint } from './checkpoint-file.js';
 import { signCheckpoint } from './checkpoints.js';
 import { entryHash, type AuditDraft, type AuditEntry } from './entry.js';
-import type { HubKey } from './hub-key.js';
+import type { HubKeyRing } from './hub-key.js';
 
 export interface AuditLogOptions {
   /** A checkpoint is signed each time the chain passes a multiple of this many entries. (Default: 1000) */
@@ -55,8 +55,8 @@ export class AuditLog {
   private readonly file: CheckpointFile | null;
 
   constructor(
-    private readonly db: { url: string; pool: pg.Pool },
-    private readonly key: HubKey,
+    private readonly db: { url: string; pool: pg.Pool; clientOptions?: pg.ClientConfig },
+    private readonly keys: HubKeyRing,
     options: AuditLogOptions = {},
   ) {
     this.checkpointEvery = options.checkpointEvery ?? 1000;
@@ -195,14 +195,17 @@ export class AuditLog {
     return { seqs: entries.map((e) => e.seq), checkpoints };
   }
 
+  /** With the current key, re-read after a `huitong key rotate-hub`; every checkpoint names its `kid`. */
   private async sign({ seq, hash }: Head): Promise<FileCheckpoint> {
-    return { seq, hash, kid: this.key.kid, jws: await signCheckpoint(this.key, { seq, hash, at: new Date().toISOString() }) };
+    const key = (await this.keys.refresh()).current;
+    return { seq, hash, kid: key.kid, jws: await signCheckpoint(key, { seq, hash, at: new Date().toISOString() }) };
   }
 
   /** The append connection: its own, because it commits asynchronously (see the class comment). */
   private connectAppender(): Promise<pg.Client> {
     this.appender ??= (async () => {
-      const client = new pg.Client({ connectionString: this.db.url });
+      // The pool's timeouts too: a database that stops answering must not hold the trail for ever.
+      const client = new pg.Client({ ...this.db.clientOptions, connectionString: this.db.url });
       client.on('error', () => this.dropAppender());
       await client.connect();
       await client.query('set synchronous_commit = off');

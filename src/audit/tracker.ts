@@ -23,15 +23,18 @@ export async function accessesAbout(
   pool: pg.Pool,
   subject: string,
   page: { first: number; before: number | null },
+  /** Leave out the entries of this department (a citizen's own views of their log). (Default: none) */
+  options: { excludeDepartment?: string } = {},
 ): Promise<{ records: AccessRecord[]; hasMore: boolean }> {
   const { rows } = await pool.query<Omit<AccessRecord, 'resources'> & { resources: ResourceAccess[] }>(
     `select seq::int8 as seq, at, department, system, purpose, case_number as "caseNumber",
             operation_name as "operationName", resources, outcome
        from audit_entry
       where subjects @> array[$1::text] and ($2::bigint is null or seq < $2)
+        and ($4::text is null or department <> $4)
       order by seq desc
       limit $3`,
-    [subject, page.before, page.first + 1],
+    [subject, page.before, page.first + 1, options.excludeDepartment ?? null],
   );
   const records = rows.slice(0, page.first).map((r) => ({
     ...r,

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { FileCheckpoint } from './checkpoint-file.js';
-import { readCheckpoint } from './checkpoints.js';
+import { readCheckpoint, type CheckpointReading } from './checkpoints.js';
 import { ENTRY_COLUMNS, entryHash, GENESIS_HASH, type AuditEntry } from './entry.js';
-import type { HubKey } from './hub-key.js';
+import { asHubKeys, type HubKey, type HubKeys } from './hub-key.js';
 
 export type ChainProblem =
   | 'changed'
@@ -56,7 +56,8 @@ const NAMED = 10;
  * `head-reset`; a checkpoint expected by count (every `checkpointEvery` entries) that is absent from
  * the database or from the file is `missing-checkpoint`. Each names what is missing.
  */
-export async function verifyChain(pool: pg.Pool, key: HubKey, options: VerifyOptions = {}): Promise<ChainReport> {
+export async function verifyChain(pool: pg.Pool, hubKeys: HubKeys | HubKey, options: VerifyOptions = {}): Promise<ChainReport> {
+  const keys = asHubKeys(hubKeys);
   const anchors = options.anchors ?? [];
   const checkpoints = (await pool.query<{ seq: string; hash: string; jws: string }>('select seq, hash, jws from audit_checkpoint order by seq')).rows.map(
     (c) => ({ ...c, seq: Number(c.seq) }),
@@ -93,9 +94,10 @@ export async function verifyChain(pool: pg.Pool, key: HubKey, options: VerifyOpt
   const problems: ChainBreak[] = [];
   let lastGood = 0;
   for (const checkpoint of checkpoints) {
-    const claim = await readCheckpoint(key, checkpoint.jws);
+    const reading = await readCheckpoint(keys, checkpoint.jws);
+    const claim = reading.ok ? reading.claim : null;
     if (!claim || claim.seq !== checkpoint.seq || claim.hash !== checkpoint.hash) {
-      problems.push({ seq: checkpoint.seq, problem: 'forged-checkpoint', detail: `checkpoint at ${checkpoint.seq} is not signed by the hub` });
+      problems.push({ seq: checkpoint.seq, problem: 'forged-checkpoint', detail: `checkpoint at ${checkpoint.seq} ${notSigned(reading)}` });
       break;
     }
     const hash = hashAt.get(checkpoint.seq);
@@ -125,9 +127,10 @@ export async function verifyChain(pool: pg.Pool, key: HubKey, options: VerifyOpt
     });
   }
   for (const anchor of anchors) {
-    const claim = await readCheckpoint(key, anchor.jws);
+    const reading = await readCheckpoint(keys, anchor.jws);
+    const claim = reading.ok ? reading.claim : null;
     if (!claim || claim.seq !== anchor.seq || claim.hash !== anchor.hash) {
-      problems.push({ seq: anchor.seq, problem: 'forged-checkpoint', detail: `the checkpoint file's line for ${anchor.seq} is not signed by the hub` });
+      problems.push({ seq: anchor.seq, problem: 'forged-checkpoint', detail: `the checkpoint file's line for ${anchor.seq} ${notSigned(reading)}` });
       break;
     }
     const hash = hashAt.get(anchor.seq);
@@ -162,4 +165,12 @@ export async function verifyChain(pool: pg.Pool, key: HubKey, options: VerifyOpt
     }
   }
   return { ok: problems.length === 0, entries, checkpoints: checked, firstBreak: problems[0] ?? null, problems };
+}
+
+/** Why a checkpoint does not hold, in words: which key it names, and whether the hub ever had it. */
+function notSigned(reading: CheckpointReading): string {
+  if (reading.ok) return 'claims another entry than the one it is stored for';
+  if (reading.why === 'unknown-key') return `names key ${reading.kid}, which is not among the hub's keys (current or retired)`;
+  if (reading.why === 'malformed') return 'is not a JWS';
+  return reading.kid ? `is not signed by the hub key ${reading.kid} it names` : 'is not signed by the hub';
 }

@@ -89,7 +89,7 @@ const recordSchemaFields = {
   recordSchema: (d: ResourceDeclaration) => (typeof d.recordSchema === 'string' ? d.recordSchema : null),
   recordSchemaDocument: (d: ResourceDeclaration) => {
     const read = readRecordSchema(d);
-    return JSON.stringify('schema' in read ? read.schema : { error: read.problem });
+    return JSON.stringify('schema' in read ? read.schema : { error: read.problem }, null, 2);
   },
   subject: (d: ResourceDeclaration) => d.subject ?? null,
 };
@@ -183,16 +183,6 @@ async function decideProposal(ctx: HubContext, client: pg.PoolClient, id: string
   return { detail: { outcomes }, read: () => proposalById(ctx.hub.db.pool, id) };
 }
 
-const PAGE_MAX = 100;
-
-function decodeCursor(after: string | null | undefined): number {
-  if (!after) return 0;
-  const offset = Number(Buffer.from(after, 'base64url').toString('utf8').replace(/^offset:/, ''));
-  if (!Number.isInteger(offset) || offset < 0) throw badUserInput('after', 'not a cursor from this connection');
-  return offset;
-}
-const encodeCursor = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
-
 const REQUEST_COLUMNS = `r.id::text, r.resource, r.consumer, r.fields, r.purpose, r.legal_basis as "legalBasis",
   r.valid_from as "validFrom", r.valid_until as "validUntil", r.status, r.requested_by as "requestedBy",
   to_char(r.requested_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "requestedAt", r.due_on as "dueOn"`;
@@ -225,16 +215,10 @@ export const catalogResolvers: IResolvers<unknown, HubContext> = {
       authenticated(ctx);
       return resourceByCode(ctx.hub.db.pool, code);
     },
-    catalogResources: async (_root, args: { search?: string; filter?: CatalogFilter; first: number; after?: string }, ctx) => {
+    catalogResources: async (_root, args: { search?: string; filter?: CatalogFilter; first?: number | null; after?: string | null }, ctx) => {
       authenticated(ctx);
-      if (args.first < 0 || args.first > PAGE_MAX) throw badUserInput('first', `between 0 and ${PAGE_MAX}`);
-      const offset = decodeCursor(args.after);
-      const { rows, total } = await searchResources(ctx.hub.db.pool, { search: args.search, filter: args.filter, first: args.first, offset });
-      return {
-        edges: rows.map((row, i) => ({ cursor: encodeCursor(offset + i + 1), node: toResource(row) })),
-        pageInfo: { hasNextPage: offset + rows.length < total, endCursor: rows.length ? encodeCursor(offset + rows.length) : null },
-        totalCount: total,
-      };
+      const page = await searchResources(ctx.hub.db.pool, { search: args.search, filter: args.filter }, args);
+      return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toResource(e.node) })) };
     },
     resourceHistory: async (_root, { code }: { code: string }, ctx) => {
       authenticated(ctx);

@@ -14,7 +14,7 @@ export { applyDeclarations, retireResourceIn, syncResources, RESOURCES_DIR, type
 export { auditedChange, changeDraft, fixtureTrail, openCommandTrail, type ChangeActor, type ChangeTrail } from './changes.js';
 export { CatalogState } from './state.js';
 export { catalogResolvers } from './graphql.js';
-export { addWorkingDays } from './working-days.js';
+export { addWorkingDays, calendarPublished, isWorkingDay, reloadCalendar } from './working-days.js';
 export { dcatCatalog, dcatDataset } from './dcat.js';
 export { importCatalog, readCatalogSheet, RESOURCE_COLUMNS as SHEET_RESOURCE_COLUMNS, ITEM_COLUMNS as SHEET_ITEM_COLUMNS, type RowReport } from './spreadsheet.js';
 export { requestAccess, approveRequest, checkDate, lastAllowedDay, DEFAULT_GRANT_RULES, type AccessRequestInput, type Approval, type FixtureTrail, type GrantRules } from './requests.js';

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { orderBy, rankColumn, searchConnection, searchPage, type Connection, type SearchOrder } from '../server/connections.js';
 import type { ResourceDeclaration } from './declaration.js';
 
 export interface CatalogFilter {
@@ -24,42 +25,43 @@ const likeEscape = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 /**
  * Catalogue search: every word of `search` must occur in the resource's names, summary,
  * category or data items (Chinese or English, case-insensitive; a trigram index serves the
- * substring match), best trigram similarity first; then the filters. Offset paging.
+ * substring match), best trigram similarity first, then by code; then the filters. Paged by
+ * keyset on (similarity, code), like every list of the contract (`server/connections.ts`).
  */
 export async function searchResources(
   pool: pg.Pool,
-  { search, filter = {}, first, offset }: { search?: string | null; filter?: CatalogFilter | null; first: number; offset: number },
-): Promise<{ rows: ResourceRow[]; total: number }> {
+  { search, filter = {} }: { search?: string | null; filter?: CatalogFilter | null },
+  args: { first?: number | null; after?: string | null },
+): Promise<Connection<ResourceRow>> {
   const where: string[] = [];
   const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    where.push(sql(`$${params.length}`));
-  };
+  const param = (value: unknown) => `$${params.push(value)}`;
   const terms = (search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-  for (const term of terms) add((p) => `search_text like '%' || ${p} || '%'`, likeEscape(term));
+  for (const term of terms) where.push(`search_text like '%' || ${param(likeEscape(term))} || '%'`);
   const f = filter ?? {};
-  if (f.provider) add((p) => `provider = ${p}`, f.provider);
-  if (f.class) add((p) => `class = ${p}`, f.class);
-  if (f.sharingType) add((p) => `sharing_type = ${p}`, f.sharingType);
-  if (f.sensitivity) add((p) => `${p} = any(sensitivities)`, f.sensitivity);
+  if (f.provider) where.push(`provider = ${param(f.provider)}`);
+  if (f.class) where.push(`class = ${param(f.class)}`);
+  if (f.sharingType) where.push(`sharing_type = ${param(f.sharingType)}`);
+  if (f.sensitivity) where.push(`${param(f.sensitivity)} = any(sensitivities)`);
   if (!f.includeRetired) where.push('retired_at is null');
-  params.push(terms.join(' '));
-  const rank = `similarity(search_text, $${params.length})`;
-  params.push(first, offset);
-  const { rows } = await pool.query<ResourceRow & { total: number }>(
-    `select ${RESOURCE_COLUMNS}, count(*) over ()::int as total
+  const filtered = [...where];
+  const filterParams = [...params];
+  // Without search words every resource ranks the same: ordered by code alone.
+  const order: SearchOrder = { rank: terms.length ? `similarity(search_text, ${param(terms.join(' '))})` : null, key: 'code' };
+  const page = searchPage(args, order, param);
+  if (page.condition) where.push(page.condition);
+  const { rows } = await pool.query<ResourceRow & { pageRank: number | null }>(
+    `select ${RESOURCE_COLUMNS}, ${rankColumn(order)}
      from catalog_resource ${where.length ? `where ${where.join(' and ')}` : ''}
-     order by ${rank} desc, code limit $${params.length - 1} offset $${params.length}`,
+     order by ${orderBy(order)} limit ${page.first + 1}`,
     params,
   );
-  return { rows, total: rows[0]?.total ?? (await countAll()) };
-
-  async function countAll() {
+  const count = async () => {
     const { rows: counted } = await pool.query<{ n: number }>(
-      `select count(*)::int n from catalog_resource ${where.length ? `where ${where.join(' and ')}` : ''}`,
-      params.slice(0, -3),
+      `select count(*)::int n from catalog_resource ${filtered.length ? `where ${filtered.join(' and ')}` : ''}`,
+      filterParams,
     );
     return counted[0].n;
-  }
+  };
+  return searchConnection(rows, page.first, order, (r) => r.code, count);
 }

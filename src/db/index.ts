@@ -8,7 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { migrations } from './migrations/index.js';
 import { ensureEmbeddedRuntimeUser, withCredentials } from './roles.js';
 
-export { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
+export { startEmbeddedPostgres, type EmbeddedServer, type EmbeddedState } from './embedded.js';
 export { ensureLogin, grantRuntime, RUNTIME_GROUP, userOf, withCredentials } from './roles.js';
 export { applyVersion, VERSION_COLUMNS, versionColumns, versionAt, withProvenance, type Applied, type IncomingVersion, type Provenance, type VersionedTable } from './versions.js';
 
@@ -19,6 +19,8 @@ export { applyVersion, VERSION_COLUMNS, versionColumns, versionAt, withProvenanc
 export interface Database {
   url: string;
   pool: pg.Pool;
+  /** Timeouts for connections made outside the pool (the audit appender, listeners), as the pool's. */
+  clientOptions: DatabaseTimeouts & pg.ClientConfig;
   orm: MikroORM;
   close(): Promise<void>;
 }
@@ -29,21 +31,50 @@ const types = {
     oid === pg.types.builtins.DATE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export async function connectDatabase(url: string, options: { poolMax: number; logger: Logger }): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolMax, types });
+/** Every database wait of the hub is bounded; these are the bounds (0: none). */
+export interface DbTimeouts {
+  /** Connecting a new connection. */
+  connectTimeoutMs: number;
+  /** Waiting for a pooled connection when all are busy, connecting one included. */
+  acquireTimeoutMs: number;
+  /** PostgreSQL's `statement_timeout`; the client gives up 1 s later when the server does not answer at all (frozen). */
+  statementTimeoutMs: number;
+}
+
+/**
+ * Without timeouts given (commands, seeding, migrations, whose index builds may run long): a
+ * connect timeout only. The running hub passes its configured ones (`dbTimeouts(config)`).
+ */
+export const COMMAND_DB_TIMEOUTS: DbTimeouts = { connectTimeoutMs: 10_000, acquireTimeoutMs: 0, statementTimeoutMs: 0 };
+
+type DatabaseTimeouts = { connectionTimeoutMillis?: number; statement_timeout?: number; query_timeout?: number };
+
+/** pg settings for `timeouts`: a server that stops answering (SIGSTOP, a network cut) ends a wait too. */
+export function pgTimeouts(timeouts: DbTimeouts): DatabaseTimeouts {
+  return {
+    ...(timeouts.connectTimeoutMs ? { connectionTimeoutMillis: timeouts.connectTimeoutMs } : {}),
+    ...(timeouts.statementTimeoutMs ? { statement_timeout: timeouts.statementTimeoutMs, query_timeout: timeouts.statementTimeoutMs + 1000 } : {}),
+  };
+}
+
+export async function connectDatabase(url: string, options: { poolMax: number; logger: Logger; timeouts?: DbTimeouts }): Promise<Database> {
+  const timeouts = options.timeouts ?? COMMAND_DB_TIMEOUTS;
+  const clientOptions = pgTimeouts(timeouts);
+  const pool = new pg.Pool({ connectionString: url, max: options.poolMax, types, ...clientOptions, connectionTimeoutMillis: timeouts.acquireTimeoutMs || undefined });
   pool.on('error', (err) => options.logger.warn({ err }, 'idle PostgreSQL connection failed'));
   const orm = await MikroORM.init({
     clientUrl: url,
     entities: [...catalogEntities],
     extensions: [Migrator],
     migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, silent: true },
-    pool: { min: 0, max: 4 },
+    pool: { min: 0, max: 4, ...(timeouts.acquireTimeoutMs ? { acquireTimeoutMillis: timeouts.acquireTimeoutMs } : {}) },
     allowGlobalContext: false,
     debug: false,
   });
   return {
     url,
     pool,
+    clientOptions,
     orm,
     async close() {
       await Promise.allSettled([pool.end(), orm.close(true)]);
@@ -72,9 +103,10 @@ export async function pendingMigrations(db: Database): Promise<string[]> {
 export async function locateDatabase(
   config: Config,
   logger: Logger,
+  options: { attach?: boolean; command?: string } = {},
 ): Promise<{ url: string; ownerUrl: string; embedded: EmbeddedServer | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, ownerUrl: config.databaseOwnerUrl ?? config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, logger });
+  const embedded = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, logger, attach: options.attach, command: options.command });
   try {
     await createDatabaseIfMissing(embedded.adminUrl, 'huitong');
     const runtime = await ensureEmbeddedRuntimeUser(embedded.adminUrl, config.dataDir);

@@ -2,12 +2,13 @@ import DataLoader from 'dataloader';
 import type pg from 'pg';
 import type { Provenance } from '../db/index.js';
 import { parseAsOf as parseAsOfInstant } from '../server/as-of.js';
+import type { SearchOrder } from '../server/connections.js';
 import { badUserInput } from '../server/errors.js';
 
 /**
  * What every base-library record shares: provenance and history (valid_from / valid_to), the
- * `asOf` argument, request-scoped loaders that answer as records stood at a moment, and Relay
- * connections. Each library builds its queries and resolvers from these.
+ * `asOf` argument, and request-scoped loaders that answer as records stood at a moment (Relay
+ * connections page by keyset, as everywhere: `server/connections.ts`). Each library builds its queries and resolvers from these.
  */
 
 /** A moment in ISO 8601, or null for "now" (the current versions). */
@@ -111,46 +112,8 @@ export const versionResolvers = {
   }),
 };
 
-/** Relay paging by offset: cursors are opaque, `first` at most `max`. */
-export function pageArgs(first: number | null | undefined, after: string | null | undefined, max = 100) {
-  const limit = first ?? 20;
-  if (!Number.isInteger(limit) || limit < 0 || limit > max) throw badUserInput('first', `between 0 and ${max}`);
-  let offset = 0;
-  if (after) {
-    const decoded = /^o:(\d+)$/.exec(Buffer.from(after, 'base64url').toString());
-    if (!decoded) throw badUserInput('after', 'not a cursor this list gave');
-    offset = Number(decoded[1]) + 1;
-  }
-  return { limit, offset };
-}
-
-const cursorAt = (position: number) => Buffer.from(`o:${position}`).toString('base64url');
-
-/** A connection from one page of rows fetched with `limit + 1` (the extra row says a next page exists). */
-export function connection<N>(rows: N[], page: { limit: number; offset: number }, totalCount: () => Promise<number>) {
-  const nodes = rows.slice(0, page.limit);
-  const edges = nodes.map((node, i) => ({ cursor: cursorAt(page.offset + i), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > page.limit,
-      hasPreviousPage: page.offset > 0,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    // Counted only when asked for.
-    totalCount,
-  };
-}
-
-/** YYYY-MM-DD, a real day. */
-export function parseDay(value: string | null | undefined, argument: string): string | null {
-  if (value === null || value === undefined) return null;
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
-  const ok = !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value);
-  if (!ok) throw badUserInput(argument, 'not a real date (YYYY-MM-DD)');
-  return value;
-}
+/** YYYY-MM-DD, a real day (checked at the edge too, by `server/plugins/input.ts`). */
+export { parseDay } from '../server/as-of.js';
 
 /**
  * The code prefix shared by a division and everything under it, for filters at any level:
@@ -170,12 +133,12 @@ export async function divisionPrefix(pool: pg.Pool, code: string | null | undefi
  * (a shorter LIKE pattern has no trigram to look up); a single character matches as a prefix
  * (a surname). `param` adds a query parameter and returns its placeholder.
  */
-export function nameMatch(name: string, param: (value: unknown) => string, key: string): { condition: string; order: string } {
+export function nameMatch(name: string, param: (value: unknown) => string, key: string): { condition: string; order: SearchOrder } {
   const chars = [...name].length;
-  if (chars === 1) return { condition: `name like ${param(`${escapeLike(name)}%`)}`, order: key };
+  if (chars === 1) return { condition: `name like ${param(`${escapeLike(name)}%`)}`, order: { rank: null, key } };
   const similar = param(name);
   const condition = chars >= 3 ? `(name % ${similar} or name like ${param(`%${escapeLike(name)}%`)})` : `name % ${similar}`;
-  return { condition, order: `similarity(name, ${similar}) desc, ${key}` };
+  return { condition, order: { rank: `similarity(name, ${similar})`, key } };
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, '\\$&');

@@ -1,18 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
-import { pendingMigrations } from '../db/index.js';
+import { prefillRest } from '../prefill/index.js';
+import { createConsoleRoutes, serveAsset, useCitizenScope } from '../console/index.js';
+import { createOpenPortal } from '../open-data/index.js';
 import { useAccessReport } from './access-report.js';
 import type { LookupSources } from '../registries/department/index.js';
 import type { HubContext, HubServices } from './context.js';
+import { JWKS_PATH, serveJwks } from './jwks.js';
 import { useAuditTrail } from './plugins/audit.js';
 import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
+import { unavailableOrNull } from './unavailable.js';
 import { buildSchema, generatedContract } from './schema.js';
+import { serveVerificationRoute } from '../verification/routes.js';
 
 /** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
 const GRAPHIQL = {
@@ -47,21 +53,37 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       ...hardeningPlugins(hub.config),
       useRateLimit(hub.config.rateLimitPerMinute),
       useAuditTrail(hub, { record: options.audit }),
+      // A citizen token opens its own access log only: refused here before any other check speaks.
+      useCitizenScope(),
       usePurposeBinding(),
       useAccessReport(),
       ...(catalogue ? [catalogue.plugin] : []),
+      // REST for workflow systems: each route runs its GraphQL operation through this same pipeline.
+      prefillRest(),
     ],
     graphqlEndpoint: '/graphql',
     graphiql: dev ? GRAPHIQL : false,
     // GraphiQL's scripts and styles served from the hub itself: government networks are often offline.
     renderGraphiQL,
     landingPage: false,
-    maskedErrors: { isDev: dev },
+    maskedErrors: {
+      isDev: dev,
+      // The database not answering is a stable 503 (`SOURCE_UNAVAILABLE`), never an internal error with a stack.
+      maskError: (error, message, isDev) => {
+        const unavailable = unavailableOrNull((error as { originalError?: unknown }).originalError ?? error);
+        if (unavailable) {
+          hub.failures.report('database unavailable: request refused with SOURCE_UNAVAILABLE', error);
+          return unavailable;
+        }
+        return maskError(error, message, isDev);
+      },
+    },
     logging: {
       debug: (...args) => hub.logger.debug({ component: 'yoga' }, args.map(String).join(' ')),
       info: (...args) => hub.logger.info({ component: 'yoga' }, args.map(String).join(' ')),
       warn: (...args) => hub.logger.warn({ component: 'yoga' }, args.map(String).join(' ')),
-      error: (...args) => hub.logger.error({ component: 'yoga' }, args.map(String).join(' ')),
+      // Errors repeat per request during an outage: logged once per interval with a count.
+      error: (...args) => hub.failures.report(`yoga: ${String(args[0]).split('\n')[0]}`, args[0], { component: 'yoga', detail: args.map(String).join(' ') }),
     },
   });
 }
@@ -114,10 +136,21 @@ export interface RunningServer {
 
 /** Serves `/graphql`, `/healthz` (process alive) and `/readyz` (database reachable, migrations current). */
 export async function listen(hub: HubServices, yoga: HubYoga, port: number, host: string): Promise<RunningServer> {
+  let draining = false;
+  const portal = createOpenPortal({ pool: hub.db.pool, publicUrl: hub.config.publicUrl, logger: hub.logger });
+  const consoleRoutes = createConsoleRoutes(hub);
   const server = createServer((req, res) => {
+    // While draining, every answer closes its connection, so keep-alive callers move elsewhere.
+    if (draining) res.setHeader('connection', 'close');
     const route = req.url?.split('?')[0];
-    if (route === '/healthz') return json(res, 200, { status: 'ok' });
-    if (route === '/readyz') return void ready(hub).then(({ status, body }) => json(res, status, body));
+    if (route === '/healthz') return void ((report) => json(res, report.status, report.body))(hub.health.alive());
+    if (route === '/readyz') return void hub.health.ready().then(({ status, body }) => json(res, status, body));
+    if (route === JWKS_PATH && req.method === 'GET') return void serveJwks(hub, res);
+    if (route?.startsWith('/verification/') && req.method === 'GET') return void serveVerificationRoute(hub, req, res, route);
+    // The public portal, the console's pages and their static files: no data of their own but aggregates (see src/open-data).
+    if (route === '/open' || route?.startsWith('/open/')) return void portal.handle(req, res);
+    if (route === '/console' || route?.startsWith('/console/')) return void consoleRoutes.handle(route, req, res);
+    if (route?.startsWith('/assets/')) return void serveAsset(route, req, res);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
@@ -134,7 +167,11 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
-    close: () => closeGracefully(server, hub.config.shutdownGraceMs),
+    close: () => {
+      draining = true;
+      hub.health.draining = true;
+      return closeGracefully(server, hub.config.shutdownGraceMs);
+    },
   };
 }
 
@@ -148,17 +185,6 @@ function bodyTooLarge(req: IncomingMessage, max: number): 411 | 413 | null {
   const length = req.headers['content-length'];
   if (length === undefined) return req.headers['transfer-encoding'] ? 411 : null;
   return Number(length) > max ? 413 : null;
-}
-
-async function ready(hub: HubServices): Promise<{ status: number; body: unknown }> {
-  try {
-    const pending = await pendingMigrations(hub.db);
-    if (pending.length) return { status: 503, body: { status: 'migrations pending', pending } };
-    return { status: 200, body: { status: 'ready' } };
-  } catch (err) {
-    hub.logger.warn({ err }, 'readiness check failed');
-    return { status: 503, body: { status: 'database unreachable' } };
-  }
 }
 
 /**
@@ -181,10 +207,19 @@ function json(res: ServerResponse<IncomingMessage>, status: number, body: unknow
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/**
+ * Stops accepting connections and lets in-flight requests finish; connections left idle are closed
+ * (every quarter second, so keep-alive callers between requests are not cut mid-request: their
+ * answers carry `Connection: close`); after `graceMs` whatever remains is closed.
+ */
 async function closeGracefully(server: Server, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+  // net.Server's close: stop listening only. http.Server's would also drop idle keep-alive
+  // connections at once, racing a caller who is just sending its next request on one.
+  const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  const idle = setInterval(() => server.closeIdleConnections(), 250);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
+  clearInterval(idle);
   clearTimeout(timer);
+  server.closeAllConnections();
 }

@@ -8,6 +8,14 @@ export interface Connection<T, E extends object = object> {
   totalCount?: number | (() => Promise<number>);
 }
 
+/**
+ * One way to page, everywhere in the contract: keyset (the position of the last row seen, never an
+ * offset), one page-size limit, one cursor format. A cursor is the row's sort key (base64url of
+ * its JSON array); a connection asks for `first + 1` rows after it, and the extra row only says
+ * whether a next page exists. Paging is forward (`first`/`after`): `hasPreviousPage` is false, as
+ * the Relay connection spec allows for forward paging.
+ */
+
 /** Page size when `first` is omitted, and the most one page may hold. */
 export const DEFAULT_PAGE = 20;
 export const MAX_PAGE = 500;
@@ -56,6 +64,54 @@ export function toConnection<R, T, E extends object = object>(
     },
     totalCount,
   };
+}
+
+/**
+ * The order of a search: best `rank` first (an SQL expression such as a trigram similarity, of
+ * type `real`), then the unique `key` column; or the key alone when `rank` is null. Paged on
+ * (rank, key), so a similarity-ordered search pages by keyset like any other list.
+ */
+export interface SearchOrder {
+  rank: string | null;
+  key: string;
+}
+
+/** `order by` for a search order. */
+export const orderBy = (order: SearchOrder) => (order.rank ? `${order.rank} desc, ${order.key}` : order.key);
+
+/** The cursor's shape for a search order: [rank, key] or [key]. */
+const shapeOf = (order: SearchOrder): ('string' | 'number')[] => (order.rank ? ['number', 'string'] : ['string']);
+
+/**
+ * One page of a search: its size, and the SQL condition "after the cursor" (null on the first
+ * page); `param` adds a query parameter and returns its placeholder.
+ */
+export function searchPage(
+  args: { first?: number | null; after?: string | null },
+  order: SearchOrder,
+  param: (value: unknown) => string,
+): { first: number; condition: string | null } {
+  const first = pageSize(args.first);
+  const after = decodeCursor(args.after, shapeOf(order));
+  if (!after) return { first, condition: null };
+  if (!order.rank) return { first, condition: `${order.key} > ${param(after[0])}` };
+  const rank = param(after[0]);
+  const key = param(after[1]);
+  return { first, condition: `(${order.rank} < ${rank}::real or (${order.rank} = ${rank}::real and ${order.key} > ${key}))` };
+}
+
+/** The select-list entry carrying a row's rank for its cursor (`pageRank`; null when unranked). */
+export const rankColumn = (order: SearchOrder) => `${order.rank ?? 'null::real'} as "pageRank"`;
+
+/** A connection from one page of search rows fetched with `limit first + 1`, selected with `rankColumn`. */
+export function searchConnection<R extends { pageRank?: number | null }>(
+  rows: R[],
+  first: number,
+  order: SearchOrder,
+  keyOf: (row: R) => string,
+  totalCount?: () => Promise<number>,
+): Connection<R> {
+  return toConnection(rows, first, (r) => (order.rank ? [Number(r.pageRank), keyOf(r)] : [keyOf(r)]), (r) => r, undefined, totalCount);
 }
 
 /**

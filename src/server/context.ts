@@ -3,7 +3,10 @@ import type { Audit } from '../audit/index.js';
 import type { CatalogState } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
+import type { Exchange } from '../exchange/index.js';
 import type { Logger } from '../log.js';
+import type { HubHealth } from './health.js';
+import type { RepeatedFailures } from './throttle.js';
 import type { LookupSources } from '../registries/department/index.js';
 
 /** What the running hub offers its request handlers: built once at start-up. */
@@ -18,8 +21,14 @@ export interface HubServices {
   audit: Audit;
   /** Resources and grants in memory, as the access policy reads them. */
   catalog: CatalogState;
+  /** Liveness and readiness, as `/healthz` and `/readyz` report them. */
+  health: HubHealth;
+  /** Failures that repeat (every request during a database outage) are logged once per interval with a count. */
+  failures: RepeatedFailures;
   /** Sources asked at query time for data that stays with them (`lookup` connectors). (Default: none) */
   lookups?: LookupSources;
+  /** The connector runtime: definitions, runs, quarantine. (Absent in a hub started without connectors) */
+  exchange?: Exchange;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'SOURCE_UNAVAILABLE'
   | 'RATE_LIMITED'
-  | 'AUDIT_UNAVAILABLE';
+  | 'AUDIT_UNAVAILABLE'
+  /** The thing is busy elsewhere (a connector already running). */
+  | 'CONFLICT';
 
 export class HubError extends GraphQLError {
   constructor(

@@ -7,10 +7,14 @@ import type { ResourceDeclaration } from '../catalog/index.js';
 import { guardResourceFields } from '../access/index.js';
 import { auditResolvers } from '../audit/index.js';
 import { catalogResolvers } from '../catalog/index.js';
+import { exchangeResolvers } from '../exchange/index.js';
+import { prefillResolvers } from '../prefill/index.js';
+import { citizenResolvers, consoleResolvers, sheetImportResolvers } from '../console/index.js';
 import {
   cityComponentResolvers, economyResolvers, legalEntityResolvers, populationResolvers, propertyResolvers, spatialResolvers,
   contractNames, departmentResolvers, departmentTypeDefs, exposedResources, type ContractNames,
 } from '../registries/index.js';
+import { verificationResolvers } from '../verification/index.js';
 import type { HubContext } from './context.js';
 import { hubResolvers } from './hub-resolvers.js';
 
@@ -29,7 +33,8 @@ type Resolvers = IResolvers<unknown, HubContext>;
 /** Resolvers of every area of the contract; each area's folder exports its own. */
 const areas: Resolvers[] = [
   hubResolvers, spatialResolvers, economyResolvers, cityComponentResolvers, auditResolvers, catalogResolvers,
-  populationResolvers, legalEntityResolvers, propertyResolvers,
+  populationResolvers, legalEntityResolvers, propertyResolvers, exchangeResolvers, verificationResolvers, prefillResolvers,
+  citizenResolvers, consoleResolvers, sheetImportResolvers,
 ];
 
 let contract: { typeDefs: string[]; names: ContractNames } | null = null;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLES, type Role } from '../../src/access/index.js';
+import { SHEET_ITEM_COLUMNS, SHEET_RESOURCE_COLUMNS } from '../../src/catalog/index.js';
 import { citizenDeclaration, citizenSchema } from '../support/citizens.js';
 import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 
@@ -48,9 +49,24 @@ interface Case {
   setup(): Promise<Record<string, unknown>>;
   document: string;
   allowed(role: Role, position: Position): boolean;
+  /** Purpose the caller states (X-Purpose, with a case number). (Default: none) */
+  purpose?: string;
 }
 
 const operatorAdmin = (role: Role, position: Position) => role === 'catalog-admin' && position === 'operator';
+
+/** A one-row catalogue sheet (CSV, base64) registering a fresh resource of public-security. */
+function sheet(): string {
+  const code = `test.sheet-${(serial += 1)}`;
+  const cells: Record<string, string> = {
+    code, name: '表格导入', nameEn: 'Sheet import', summary: '表格导入的资源 a resource imported from a sheet', provider: 'public-security',
+    class: 'department', category: '人口', graphqlType: 'Citizen', sharingType: 'unconditional', sharingMethods: 'query', open: '否',
+    updateCycle: 'monthly', publishedAt: '2026-11-24', recordSchema: 'schemas/records/population.person.json',
+    itemName: 'district', itemTitle: '所在区县', itemType: 'string', itemDescription: 'County', sensitivity: 'public', identifiesPerson: 'no',
+  };
+  const header = [...SHEET_RESOURCE_COLUMNS, ...SHEET_ITEM_COLUMNS];
+  return Buffer.from(`${header.join(',')}\n${header.map((h) => cells[h] ?? '').join(',')}\n`).toString('base64');
+}
 
 const CASES: Record<string, Case> = {
   registerResource: {
@@ -99,6 +115,11 @@ const CASES: Record<string, Case> = {
     document: `mutation($id: ID!) { rejectAccessRequest(id: $id, reason: "matrix") { id } }`,
     allowed: (role, position) => role === 'provider' && position === 'own',
   },
+  importCatalogSheet: {
+    setup: async () => ({ sheet: sheet() }),
+    document: `mutation($sheet: String!) { importCatalogSheet(sheet: $sheet, fileName: "catalog.csv", dryRun: false, reason: "matrix") { stored } }`,
+    allowed: operatorAdmin,
+  },
   revokeGrant: {
     setup: async () => {
       const id = await request(await resource());
@@ -107,6 +128,33 @@ const CASES: Record<string, Case> = {
     },
     document: `mutation($id: ID!) { revokeGrant(id: $id, reason: "matrix") { id } }`,
     allowed: (role, position) => (role === 'provider' && position === 'own') || operatorAdmin(role, position),
+  },
+  // Verification runs for civil affairs (the scheme's provider) or a department granted
+  // `verification.low-income`; none of the matrix's departments is either. Data operations are
+  // entered under their operation's name, so these documents name theirs.
+  verifyHousehold: {
+    setup: async () => ({ a: '431102198503120211', m: [] }),
+    document: `mutation verifyHousehold($a: String!, $m: [String!]!) { verifyHousehold(applicant: $a, declaredMembers: $m) { reference } }`,
+    allowed: () => false,
+    purpose: 'low-income-verification',
+  },
+  startVerificationBatch: {
+    setup: async () => ({ h: [{ applicant: '431102198503120211', declaredMembers: [] }] }),
+    document: `mutation startVerificationBatch($h: [BatchHouseholdInput!]) { startVerificationBatch(name: "matrix", households: $h) { id } }`,
+    allowed: () => false,
+    purpose: 'low-income-verification',
+  },
+  pauseVerificationBatch: {
+    setup: async () => ({ id: '1' }),
+    document: `mutation pauseVerificationBatch($id: ID!) { pauseVerificationBatch(id: $id) { id } }`,
+    allowed: () => false,
+    purpose: 'low-income-verification',
+  },
+  resumeVerificationBatch: {
+    setup: async () => ({ id: '1' }),
+    document: `mutation resumeVerificationBatch($id: ID!) { resumeVerificationBatch(id: $id) { id } }`,
+    allowed: () => false,
+    purpose: 'low-income-verification',
   },
 };
 
@@ -131,7 +179,7 @@ describe.each(mutations)('%s', (mutation) => {
         ])
       ).rows.map((r) => r.outcome as string);
     const before = await recorded();
-    const res = await hub.as(DEPARTMENT[position], { roles: [role] }).query(c.document, variables);
+    const res = await hub.as(DEPARTMENT[position], { roles: [role], purpose: c.purpose }).query(c.document, variables);
     const after = await recorded();
     // Allowed or refused, the attempt is in the audit trail.
     expect(after.length).toBe(before.length + 1);

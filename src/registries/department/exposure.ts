@@ -5,7 +5,8 @@ import type { DataItem, ResourceDeclaration } from '../../catalog/index.js';
 import type { HubContext } from '../../server/context.js';
 import { badUserInput, sourceUnavailable } from '../../server/errors.js';
 import { perRequest } from '../../server/per-request.js';
-import { connection, pageArgs, parseAsOf, type AsOf } from '../records.js';
+import { parseAsOf, type AsOf } from '../records.js';
+import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
 import type { LookupAnswer, LookupSources } from './lookup.js';
 import { readDepartmentRecords, type DepartmentRecord } from './records.js';
 
@@ -220,7 +221,8 @@ const NO_LOOKUPS: LookupSources | null = null;
  * answer is `SOURCE_UNAVAILABLE` on this field only).
  */
 async function recordsOf(e: ExposedResource, subject: string, args: { asOf?: string | null; first?: number | null; after?: string | null }, parentAsOf: AsOf, ctx: HubContext) {
-  const page = pageArgs(args.first, args.after);
+  const first = pageSize(args.first);
+  const after = decodeCursor(args.after, ['string'])?.[0] as string | undefined;
   const asOf = args.asOf === undefined || args.asOf === null ? parentAsOf : parseAsOf(args.asOf);
   const lookups = ctx.hub.lookups ?? NO_LOOKUPS;
   const source = lookups?.forResource(e.code);
@@ -238,8 +240,11 @@ async function recordsOf(e: ExposedResource, subject: string, args: { asOf?: str
   } else {
     nodes = (await perRequest(ctx, loaders).stored(e.code, asOf).load(subject)).map((r) => nodeOfRecord(e, r));
   }
-  const rows = nodes.slice(page.offset, page.offset + page.limit + 1);
-  return connection(rows, page, async () => nodes.length);
+  // A subject's records are few and read whole; the page is still keyset, on the source key.
+  const keyOf = (n: Node) => n[META].provenance.sourceKey;
+  const ordered = nodes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const rows = ordered.filter((n) => after === undefined || keyOf(n) > after).slice(0, first + 1);
+  return toConnection(rows, first, (n) => [keyOf(n)], (n) => n, undefined, async () => nodes.length);
 }
 
 type Resolvers = IResolvers<unknown, HubContext>;

@@ -2,7 +2,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { HubContext } from '../../server/context.js';
 import { badUserInput } from '../../server/errors.js';
 import { populationLoaders, type PersonRow } from '../population/index.js';
-import { connection, divisionPrefix, pageArgs, parseAsOf, versionResolvers } from '../records.js';
+import { divisionPrefix, parseAsOf, versionResolvers } from '../records.js';
 import { divisionLoaders } from '../spatial/index.js';
 import { checkCreditCode } from './credit-code.js';
 import { legalEntityLoaders } from './loaders.js';
@@ -30,7 +30,6 @@ export const legalEntityResolvers: IResolvers<unknown, HubContext> = {
       return legalEntityLoaders(ctx).entity.load({ key: creditCodeArgument('creditCode', args.creditCode), asOf });
     },
     legalEntities: async (_root, args: { filter?: LegalEntityFilterArgs | null; first?: number | null; after?: string | null }, ctx) => {
-      const page = pageArgs(args.first, args.after);
       const pool = ctx.hub.db.pool;
       const f = args.filter ?? {};
       if (f.name !== undefined && f.name !== null && !f.name.trim()) throw badUserInput('filter.name', 'empty');
@@ -44,8 +43,7 @@ export const legalEntityResolvers: IResolvers<unknown, HubContext> = {
         status: f.status ?? null,
         industryCode: f.industryCode ?? null,
       };
-      const rows = await searchEntities(pool, filter, page.limit, page.offset);
-      return connection(rows, page, () => countEntities(pool, filter));
+      return searchEntities(pool, filter, args);
     },
   },
   LegalEntity: {

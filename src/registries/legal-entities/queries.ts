@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { orderBy, rankColumn, searchConnection, searchPage, type Connection, type SearchOrder } from '../../server/connections.js';
 import { VERSION_COLUMNS, asOfParams, keyed, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the legal-entity library. */
@@ -86,11 +87,11 @@ export async function economicFactsOf(pool: pg.Pool, codes: string[], asOf: AsOf
   return readAt(rows, asOf);
 }
 
-function where(filter: LegalEntityFilter): { sql: string; params: unknown[]; order: string } {
+function where(filter: LegalEntityFilter): { sql: string; params: unknown[]; order: SearchOrder } {
   const conditions = ['valid_to is null'];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
-  let order = 'credit_code';
+  let order: SearchOrder = { rank: null, key: 'credit_code' };
   if (filter.name) {
     const match = nameMatch(filter.name, param, 'credit_code');
     conditions.push(match.condition);
@@ -103,13 +104,20 @@ function where(filter: LegalEntityFilter): { sql: string; params: unknown[]; ord
   return { sql: conditions.join(' and '), params, order };
 }
 
-export async function searchEntities(pool: pg.Pool, filter: LegalEntityFilter, limit: number, offset: number): Promise<LegalEntityRow[]> {
+export async function searchEntities(
+  pool: pg.Pool,
+  filter: LegalEntityFilter,
+  args: { first?: number | null; after?: string | null },
+): Promise<Connection<LegalEntityRow>> {
   const { sql, params, order } = where(filter);
-  const { rows } = await pool.query<LegalEntityRow>(
-    `select ${ENTITY} from legal_entity where ${sql} order by ${order} limit ${limit + 1} offset ${offset}`,
+  const page = searchPage(args, order, (value) => `$${params.push(value)}`);
+  const { rows } = await pool.query<LegalEntityRow & { pageRank: number | null }>(
+    `select ${ENTITY}, ${rankColumn(order)} from legal_entity where ${sql}${page.condition ? ` and ${page.condition}` : ''}
+     order by ${orderBy(order)} limit ${page.first + 1}`,
     params,
   );
-  return readAt(rows, null);
+  const keyOf = (r: LegalEntityRow) => r.creditCode;
+  return searchConnection(readAt(rows, null), page.first, order, keyOf, () => countEntities(pool, filter));
 }
 
 export async function countEntities(pool: pg.Pool, filter: LegalEntityFilter): Promise<number> {

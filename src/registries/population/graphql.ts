@@ -2,7 +2,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import type { HubContext } from '../../server/context.js';
 import { badUserInput } from '../../server/errors.js';
 import { divisionLoaders } from '../spatial/index.js';
-import { connection, divisionPrefix, pageArgs, parseAsOf, parseDay, versionResolvers } from '../records.js';
+import { divisionPrefix, parseAsOf, parseDay, versionResolvers } from '../records.js';
 import { checkIdNumber } from './id-number.js';
 import { populationLoaders } from './loaders.js';
 import { countPersons, everValidCountyCodes, searchPersons, type HouseholdRow, type PersonFilter, type PersonRow } from './queries.js';
@@ -38,7 +38,6 @@ export const populationResolvers: IResolvers<unknown, HubContext> = {
       return populationLoaders(ctx).person.loadMany(keys.map((key) => ({ key, asOf })));
     },
     persons: async (_root, args: { filter?: PersonFilterArgs | null; first?: number | null; after?: string | null }, ctx) => {
-      const page = pageArgs(args.first, args.after);
       const pool = ctx.hub.db.pool;
       const f = args.filter ?? {};
       if (f.name !== undefined && f.name !== null && !f.name.trim()) throw badUserInput('filter.name', 'empty');
@@ -49,8 +48,7 @@ export const populationResolvers: IResolvers<unknown, HubContext> = {
         bornTo: parseDay(f.bornTo, 'filter.bornTo'),
         status: f.status ?? null,
       };
-      const rows = await searchPersons(pool, filter, page.limit, page.offset);
-      return connection(rows, page, () => countPersons(pool, filter));
+      return searchPersons(pool, filter, args);
     },
     household: (_root, args: { number: string; asOf?: string }, ctx) => {
       const asOf = parseAsOf(args.asOf);

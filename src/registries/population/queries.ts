@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { orderBy, rankColumn, searchConnection, searchPage, type Connection, type SearchOrder } from '../../server/connections.js';
 import { VERSION_COLUMNS, asOfParams, keyed, nameMatch, readAt, validAt, type AsOf, type Versioned } from '../records.js';
 
 /** Every SQL statement of the population library. */
@@ -68,11 +69,11 @@ export async function householdsByNumber(pool: pg.Pool, numbers: string[], asOf:
   return new Map(readAt(rows, asOf).map((r) => [r.number, r]));
 }
 
-function where(filter: PersonFilter): { sql: string; params: unknown[]; order: string } {
+function where(filter: PersonFilter): { sql: string; params: unknown[]; order: SearchOrder } {
   const conditions = ['valid_to is null'];
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
-  let order = 'id_number';
+  let order: SearchOrder = { rank: null, key: 'id_number' };
   if (filter.name) {
     const match = nameMatch(filter.name, param, 'id_number');
     conditions.push(match.condition);
@@ -86,13 +87,20 @@ function where(filter: PersonFilter): { sql: string; params: unknown[]; order: s
 }
 
 /** One page of current persons matching the filter: best name matches first, then by ID number. */
-export async function searchPersons(pool: pg.Pool, filter: PersonFilter, limit: number, offset: number): Promise<PersonRow[]> {
+export async function searchPersons(
+  pool: pg.Pool,
+  filter: PersonFilter,
+  args: { first?: number | null; after?: string | null },
+): Promise<Connection<PersonRow>> {
   const { sql, params, order } = where(filter);
-  const { rows } = await pool.query<PersonRow>(
-    `select ${PERSON} from person where ${sql} order by ${order} limit ${limit + 1} offset ${offset}`,
+  const page = searchPage(args, order, (value) => `$${params.push(value)}`);
+  const { rows } = await pool.query<PersonRow & { pageRank: number | null }>(
+    `select ${PERSON}, ${rankColumn(order)} from person where ${sql}${page.condition ? ` and ${page.condition}` : ''}
+     order by ${orderBy(order)} limit ${page.first + 1}`,
     params,
   );
-  return readAt(rows, null);
+  const keyOf = (r: PersonRow) => r.idNumber;
+  return searchConnection(readAt(rows, null), page.first, order, keyOf, () => countPersons(pool, filter));
 }
 
 export async function countPersons(pool: pg.Pool, filter: PersonFilter): Promise<number> {

@@ -42,7 +42,7 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
           try {
             await hub.audit.log.record(draftFor(access, { document: args.document, operationName }, result));
           } catch (err) {
-            hub.logger.error({ err }, 'audit entry not written: answer withheld');
+            hub.failures.report('audit entry not written: answer withheld', err); // once per interval with a count, not per request
             setResult({ errors: [auditUnavailable()] });
           }
         },
@@ -57,7 +57,7 @@ export function useAuditTrail(hub: HubServices, { record = true } = {}): Plugin<
         await hub.audit.log.record(refusalDraft(principals.get(request) ?? (await callerOf(request, hub)), params, refusal));
       } catch (err) {
         // Nothing is released by a refusal; the caller is told the trail is down, as for any request.
-        hub.logger.error({ err }, 'audit entry of a refused request not written');
+        hub.failures.report('audit entry of a refused request not written', err);
         setResult({ errors: [auditUnavailable()] });
       }
     },

@@ -6,6 +6,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 import { useCostLimit } from './cost.js';
+import { useInputEdge } from './input.js';
 
 /**
  * Operation limits. A division with its parent and two levels of children is depth 4. The cost
@@ -17,7 +18,7 @@ export const LIMITS = { depth: 10, aliases: 15, tokens: 2000, directives: 10, co
 
 /**
  * Depth, alias, token and directive limits and hidden field suggestions (graphql-armor), the cost
- * limit once variables are known (`./cost.ts`), CSRF
+ * limit once variables are known (`./cost.ts`), control characters in any argument (`./input.ts`), CSRF
  * prevention, no introspection in production, and the persisted-operations-only mode when
  * `HUITONG_PERSISTED_OPERATIONS` names a manifest.
  */
@@ -39,6 +40,8 @@ export function hardeningPlugins(config: Config): Plugin[] {
       blockFieldSuggestion: { enabled: true },
     }) as Plugin,
     useCostLimit(LIMITS.cost),
+    // Control characters in any string argument, before any resolver (and any SQL) runs.
+    useInputEdge(),
     // Browsers preflight anything carrying `authorization`, which every real caller sends.
     useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin,
   ];

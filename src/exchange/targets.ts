@@ -1,0 +1,175 @@
+import type pg from 'pg';
+
+/** One record ready to apply: validated and mapped, with its keys. */
+export interface ApplyRecord {
+  /** The hub's key of the record (its key fields' values, `|`-joined). */
+  key: string;
+  /** The record's key at its source (the same text: the key fields are the source's). */
+  sourceKey: string;
+  record: Record<string, unknown>;
+  subject: string | null;
+}
+
+export interface ApplyContext {
+  resourceCode: string;
+  resourceVersion: string;
+  sourceSystem: string;
+  fetchedAt: Date;
+}
+
+/** Keys a batch created (first version) and changed (a new version); every other record was unchanged. */
+export interface Applied {
+  created: number;
+  changed: number;
+}
+
+/** Where a resource's records are kept: a base-library table, or `department_record`. */
+export interface Target {
+  readonly table: string;
+  apply(client: pg.ClientBase, batch: ApplyRecord[], ctx: ApplyContext): Promise<Applied>;
+  /** Current records by key, for reconciliation tests and the bench: key → record as mapped. */
+  current?(client: pg.ClientBase, resourceCode: string): Promise<Map<string, Record<string, unknown>>>;
+}
+
+/**
+ * Department data that is not a base library: one versioned table keyed by (resource, record
+ * key), the mapped record as `payload`. Two statements per batch, whatever its size: close the
+ * current versions whose payload differs, then insert a version for every key without a current
+ * one (new keys and those just closed). An unchanged record is only compared, never rewritten.
+ */
+export const departmentRecordTarget: Target = {
+  table: 'department_record',
+  async apply(client, batch, ctx) {
+    const rows = JSON.stringify(batch.map((r) => ({ k: r.key, s: r.subject, sk: r.sourceKey, p: r.record })));
+    const closed = await client.query(
+      `update department_record d set valid_to = now()
+       from jsonb_to_recordset($2::jsonb) as i(k text, p jsonb)
+       where d.resource_code = $1 and d.record_key = i.k and d.valid_to is null and d.payload <> i.p`,
+      [ctx.resourceCode, rows],
+    );
+    const inserted = await client.query(
+      `insert into department_record (resource_code, record_key, subject, payload, source_system, source_key, resource_version, fetched_at, valid_from)
+       select $1, i.k, i.s, i.p, $3, i.sk, $4, $5, now() from jsonb_to_recordset($2::jsonb) as i(k text, s text, sk text, p jsonb)
+       where not exists (select 1 from department_record d where d.resource_code = $1 and d.record_key = i.k and d.valid_to is null)`,
+      [ctx.resourceCode, rows, ctx.sourceSystem, ctx.resourceVersion, ctx.fetchedAt],
+    );
+    const changed = closed.rowCount ?? 0;
+    return { changed, created: (inserted.rowCount ?? 0) - changed };
+  },
+  async current(client, resourceCode) {
+    const { rows } = await client.query<{ record_key: string; payload: Record<string, unknown> }>(
+      'select record_key, payload from department_record where resource_code = $1 and valid_to is null',
+      [resourceCode],
+    );
+    return new Map(rows.map((r) => [r.record_key, r.payload]));
+  },
+};
+
+/** A base-library column fed from a record field: its PostgreSQL type, and how it is built when not a plain copy. */
+interface Column {
+  field: string;
+  column: string;
+  type: string;
+  /** SQL building the value from the incoming row `i` (e.g. a point from lng/lat). (Default: `i.<field>`) */
+  expr?: string;
+}
+
+/** A base library fed by connectors: its table, the key columns and the state columns. */
+interface LibrarySpec {
+  table: string;
+  key: Column[];
+  state: Column[];
+  /** Record fields the incoming row carries besides the columns' own (inputs of `expr`), with their types. */
+  inputs?: [string, string][];
+}
+
+const col = (field: string, column: string, type: string, expr?: string): Column => ({ field, column, type, expr });
+
+/** Base libraries that connectors feed, by catalogue resource. Names come from here, never from input. */
+const LIBRARIES: Record<string, LibrarySpec> = {
+  'population.person': {
+    table: 'person',
+    key: [col('idNumber', 'id_number', 'text')],
+    state: [
+      col('name', 'name', 'text'), col('formerNames', 'former_names', 'text[]', `coalesce(i."formerNames", '{}')`), col('gender', 'gender', 'text'),
+      col('birthDate', 'birth_date', 'date'), col('ethnicity', 'ethnicity', 'text'), col('residenceDivisionCode', 'residence_division', 'text'),
+      col('address', 'address', 'text'), col('maritalStatus', 'marital_status', 'text'), col('status', 'status', 'text'),
+      col('householdNumber', 'household_number', 'text'), col('relationToHead', 'relation_to_head', 'text'),
+    ],
+  },
+  'legal-entity.entity': {
+    table: 'legal_entity',
+    key: [col('creditCode', 'credit_code', 'text')],
+    state: [
+      col('name', 'name', 'text'), col('kind', 'kind', 'text'), col('representativeIdNumber', 'representative_id_number', 'text'),
+      col('registeredCapital', 'registered_capital', 'numeric(18,2)'), col('establishedOn', 'established_on', 'date'), col('status', 'status', 'text'),
+      col('address', 'address', 'text'), col('divisionCode', 'division_code', 'text'), col('industryCode', 'industry_code', 'text'),
+      col('businessScope', 'business_scope', 'text'),
+    ],
+  },
+  'property.unit': {
+    table: 'property_unit',
+    key: [col('unitNumber', 'unit_number', 'text')],
+    state: [
+      col('kind', 'kind', 'text'), col('usage', 'usage', 'text'), col('floorArea', 'floor_area', 'numeric(10,2)'),
+      col('address', 'address', 'text'), col('divisionCode', 'division_code', 'text'),
+    ],
+  },
+  'city-component.component': {
+    table: 'city_component',
+    key: [col('code', 'code', 'text')],
+    state: [
+      col('subclass', 'category', 'text', 'left(i.subclass, 2)'), col('subclass', 'subclass', 'text'), col('name', 'name', 'text'),
+      col('divisionCode', 'division_code', 'text'), col('gridCode', 'grid_code', 'text'), col('addressCode', 'address_code', 'text'),
+      col('lng', 'location', 'point', 'point(i.lng, i.lat)'), col('ownerDepartment', 'owner_department', 'text'),
+      col('maintenanceUnit', 'maintenance_unit', 'text'), col('status', 'status', 'text'), col('lastInspectedOn', 'last_inspected_on', 'date'),
+    ],
+    inputs: [['lat', 'float8'], ['lng', 'float8']],
+  },
+};
+
+/**
+ * A base library as a target: the same two statements as `department_record`, over typed
+ * columns. States are compared as text after casting the incoming value to the column's type
+ * (some types, point, have no `=`; numeric(10,2) must compare 12.5 with 12.50 as equal).
+ */
+function libraryTarget(spec: LibrarySpec): Target {
+  const all = [...spec.key, ...spec.state];
+  const seen = new Set<string>();
+  const recordset = [...all.map((c) => [c.field, c.type === 'point' ? null : c.type] as const), ...(spec.inputs ?? [])]
+    .filter(([field, type]) => type !== null && !seen.has(field) && seen.add(field))
+    .map(([field, type]) => `"${field}" ${type}`)
+    .concat(['"__k" text', '"__sk" text'])
+    .join(', ');
+  const value = (c: Column) => c.expr ?? `i."${c.field}"`;
+  const keyMatch = spec.key.map((c) => `t.${c.column} = ${value(c)}`).join(' and ');
+  const differs = spec.state.map((c) => `t.${c.column}::text is distinct from (${value(c)})::${c.type}::text`).join(' or ');
+  const columns = all.map((c) => c.column);
+  const closeSql = `update ${spec.table} t set valid_to = now() from jsonb_to_recordset($1::jsonb) as i(${recordset})
+    where ${keyMatch} and t.valid_to is null and (${differs})`;
+  const insertSql = `insert into ${spec.table} (${columns.join(', ')}, source_system, source_key, resource_code, resource_version, fetched_at, valid_from)
+    select ${all.map(value).join(', ')}, $2, i."__sk", $3, $4, $5, now() from jsonb_to_recordset($1::jsonb) as i(${recordset})
+    where not exists (select 1 from ${spec.table} t where ${keyMatch} and t.valid_to is null)`;
+  return {
+    table: spec.table,
+    async apply(client, batch, ctx) {
+      const rows = JSON.stringify(batch.map((r) => ({ ...r.record, __k: r.key, __sk: r.sourceKey })));
+      const closed = await client.query(closeSql, [rows]);
+      const inserted = await client.query(insertSql, [rows, ctx.sourceSystem, ctx.resourceCode, ctx.resourceVersion, ctx.fetchedAt]);
+      const changed = closed.rowCount ?? 0;
+      return { changed, created: (inserted.rowCount ?? 0) - changed };
+    },
+  };
+}
+
+const libraryTargets = new Map(Object.entries(LIBRARIES).map(([code, spec]) => [code, libraryTarget(spec)]));
+
+/** The target of a resource: its base library's table if connectors feed one, `department_record` otherwise. */
+export function targetFor(resourceCode: string, classification: string | null): Target {
+  const library = libraryTargets.get(resourceCode);
+  if (library) return library;
+  if (classification === 'base') throw new Error(`${resourceCode} is a base library no connector target writes yet`);
+  return departmentRecordTarget;
+}
+
+export const BASE_LIBRARY_TARGETS: readonly string[] = Object.keys(LIBRARIES);

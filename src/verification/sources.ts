@@ -1,0 +1,276 @@
+import type pg from 'pg';
+import { entitiesByCreditCode } from '../registries/legal-entities/queries.js';
+import { householdsByNumber, membersOfHouseholds, personsByIdNumber, type PersonRow } from '../registries/population/queries.js';
+import type { AsOf } from '../registries/records.js';
+import type { SchemeItem } from './scheme.js';
+
+/**
+ * Where each of the scheme's items is gathered from. Every source answers for all members at once
+ * (one round trip per source, not per member) with the value, the moment its data stood at, the
+ * record version and the system that delivered it; or, when it cannot answer, `UNAVAILABLE` with
+ * a reason. Nothing here ever turns a missing answer into an empty or zero value.
+ */
+
+export interface Gathered<V> {
+  value: V;
+  /** The latest moment the data gathered stood at (fetched or valid from), ISO 8601. */
+  asOf: string;
+  /** Record (resource) version(s) the value was read from. */
+  version: string;
+  /** The department system(s) that delivered it. */
+  system: string;
+}
+
+export interface Unavailable {
+  unavailable: true;
+  reason: string;
+  system: string;
+}
+
+export const unavailable = (system: string, reason: string): Unavailable => ({ unavailable: true, reason, system });
+export const isUnavailable = (g: Gathered<unknown> | Unavailable): g is Unavailable => 'unavailable' in g;
+
+export interface ItemSource<V = unknown> {
+  gather(members: readonly string[], asOf: AsOf): Promise<Gathered<V> | Unavailable>;
+}
+
+interface Provenanced {
+  sourceSystem: string;
+  resourceVersion: string;
+  fetchedAt: string | Date;
+  validFrom: string | Date;
+}
+
+const iso = (v: string | Date) => (v instanceof Date ? v : new Date(v)).toISOString();
+
+/** The provenance summary of the rows a value was computed from. */
+function provenanceOf(rows: Provenanced[], fallbackSystem: string, asOf: AsOf): Omit<Gathered<unknown>, 'value'> {
+  const systems = [...new Set(rows.map((r) => r.sourceSystem))].sort();
+  const versions = [...new Set(rows.map((r) => r.resourceVersion))].sort();
+  const latest = rows.map((r) => iso(r.fetchedAt)).sort().at(-1);
+  return { asOf: latest ?? asOf ?? new Date().toISOString(), version: versions.join(',') || 'none', system: systems.join(',') || fallbackSystem };
+}
+
+async function guarded<V>(system: string, work: () => Promise<Gathered<V> | Unavailable>): Promise<Gathered<V> | Unavailable> {
+  try {
+    return await work();
+  } catch (err) {
+    return unavailable(system, `read failed: ${(err as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) Base libraries
+
+export interface RegisterHousehold {
+  /** The applicant as the register holds them, or null (unknown). */
+  applicant: PersonRow | null;
+  householdNumber: string | null;
+  divisionCode: string | null;
+  /** Members of the applicant's register household (every status). */
+  members: PersonRow[];
+  /** Every declared ID number as the register holds it (null: unknown). */
+  declared: Map<string, PersonRow | null>;
+}
+
+/** Item 1: the applicant's register household and every declared person, from the population library. */
+export function populationSource(pool: pg.Pool) {
+  return {
+    async gather(applicant: string, declared: readonly string[], asOf: AsOf): Promise<Gathered<RegisterHousehold> | Unavailable> {
+      return guarded('population', async () => {
+        const persons = await personsByIdNumber(pool, [...new Set([applicant, ...declared])], asOf);
+        const head = persons.get(applicant) ?? null;
+        const number = head?.householdNumber ?? null;
+        const [households, members] = number
+          ? await Promise.all([householdsByNumber(pool, [number], asOf), membersOfHouseholds(pool, [number], asOf)])
+          : [new Map(), []];
+        const household = number ? (households.get(number) ?? null) : null;
+        const rows: Provenanced[] = [...persons.values(), ...members, ...(household ? [household] : [])];
+        return {
+          value: {
+            applicant: head,
+            householdNumber: number,
+            divisionCode: household?.divisionCode ?? head?.residenceDivisionCode ?? null,
+            members,
+            declared: new Map(declared.map((id) => [id, persons.get(id) ?? null])),
+          },
+          ...provenanceOf(rows, 'population', asOf),
+        };
+      });
+    },
+  };
+}
+
+export interface OwnedHome {
+  unitNumber: string;
+  usage: string;
+  floorArea: number | null;
+  share: number;
+}
+
+/** Item 5: residential units owned by each member, with the owner's share, from the property library. */
+export function propertySource(pool: pg.Pool): ItemSource<Record<string, OwnedHome[]>> {
+  return {
+    gather: (members, asOf) =>
+      guarded('property', async () => {
+        const params: unknown[] = [members];
+        if (asOf) params.push(asOf);
+        const at = (a: string) => (asOf ? `${a}.valid_from <= $2 and (${a}.valid_to is null or ${a}.valid_to > $2)` : `${a}.valid_to is null`);
+        // One join for every member; the library's `unitsOwnedBy` has no share, which the area needs.
+        const { rows } = await pool.query<Provenanced & { owner: string; unitNumber: string; usage: string; floorArea: string | null; share: string }>(
+          `select o.owner_id_number as owner, u.unit_number as "unitNumber", u.usage, u.floor_area as "floorArea", o.share,
+             o.source_system as "sourceSystem", o.resource_version as "resourceVersion", o.fetched_at as "fetchedAt", o.valid_from as "validFrom"
+           from property_ownership o join property_unit u on u.unit_number = o.unit_number and ${at('u')}
+           where o.owner_id_number = any($1) and ${at('o')} order by o.owner_id_number, u.unit_number`,
+          params,
+        );
+        const value: Record<string, OwnedHome[]> = Object.fromEntries(members.map((m) => [m, []]));
+        for (const r of rows) value[r.owner].push({ unitNumber: r.unitNumber, usage: r.usage, floorArea: r.floorArea === null ? null : Number(r.floorArea), share: Number(r.share) });
+        return { value, ...provenanceOf(rows, 'property', asOf) };
+      }),
+  };
+}
+
+export interface Holding {
+  creditCode: string;
+  name: string | null;
+  kind: string | null;
+  status: string | null;
+  share: number;
+}
+
+/** Item 6: each member's shareholdings and the enterprises' kind and status, from the legal-entity library. */
+export function shareholdingSource(pool: pg.Pool): ItemSource<Record<string, Holding[]>> {
+  return {
+    gather: (members, asOf) =>
+      guarded('legal-entities', async () => {
+        const params: unknown[] = [members];
+        if (asOf) params.push(asOf);
+        const at = asOf ? 'valid_from <= $2 and (valid_to is null or valid_to > $2)' : 'valid_to is null';
+        const { rows: holdings } = await pool.query<Provenanced & { holder: string; creditCode: string; share: string }>(
+          `select holder_id_number as holder, credit_code as "creditCode", share, source_system as "sourceSystem",
+             resource_version as "resourceVersion", fetched_at as "fetchedAt", valid_from as "validFrom"
+           from shareholding where holder_id_number = any($1) and ${at}`,
+          params,
+        );
+        const codes = [...new Set(holdings.map((h) => h.creditCode))];
+        const entities = codes.length ? await entitiesByCreditCode(pool, codes, asOf) : new Map();
+        const value: Record<string, Holding[]> = Object.fromEntries(members.map((m) => [m, []]));
+        for (const h of holdings) {
+          const e = entities.get(h.creditCode);
+          value[h.holder].push({ creditCode: h.creditCode, name: e?.name ?? null, kind: e?.kind ?? null, status: e?.status ?? null, share: Number(h.share) });
+        }
+        return { value, ...provenanceOf([...holdings, ...entities.values()], 'legal-entities', asOf) };
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) Department resources stored by the connectors (`department_record`)
+
+export type DepartmentRecords = Record<string, Record<string, Record<string, unknown>[]>>;
+
+/**
+ * Items read from `department_record` by (resource_code, subject): the current rows, or those valid
+ * at `asOf`. A resource of which the hub holds no record at all (its connector never delivered)
+ * is `UNAVAILABLE`: an empty answer there would read a missing source as "nothing to declare".
+ */
+export function departmentRecordSource(pool: pg.Pool, resources: readonly string[]): ItemSource<DepartmentRecords> {
+  return {
+    gather: (members, asOf) =>
+      guarded(resources.join(','), async () => {
+        const params: unknown[] = [resources, members];
+        if (asOf) params.push(asOf);
+        const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
+        const [{ rows }, { rows: present }] = await Promise.all([
+          pool.query<Provenanced & { resource: string; subject: string; payload: Record<string, unknown> }>(
+            `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
+               fetched_at as "fetchedAt", valid_from as "validFrom"
+             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
+            params,
+          ),
+          pool.query<{ resource: string }>(
+            `select r as resource from unnest($1::text[]) r
+             where exists (select 1 from department_record where resource_code = r ${asOf ? 'and valid_from <= $2' : ''})`,
+            asOf ? [resources, asOf] : [resources],
+          ),
+        ]);
+        const delivered = new Set(present.map((p) => p.resource));
+        const missing = resources.filter((r) => !delivered.has(r));
+        if (missing.length) return unavailable(resources.join(','), `no records delivered yet for ${missing.join(', ')}`);
+        const value: DepartmentRecords = Object.fromEntries(resources.map((r) => [r, Object.fromEntries(members.map((m) => [m, []]))]));
+        for (const r of rows) value[r.resource][r.subject].push(r.payload);
+        return { value, ...provenanceOf(rows, resources.join(','), asOf) };
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) `lookup` sources: data that stays at the department, asked over HTTP at query time
+
+export interface FinancialAssets {
+  deposits: number;
+  wealthProducts: number;
+  securities: number;
+}
+
+export interface FinancialAnswer {
+  asOf: string;
+  version: string;
+  system: string;
+  /** Every asked ID number, with zeros when the institutions hold nothing for it. */
+  holdings: Record<string, FinancialAssets>;
+}
+
+/**
+ * Item 12: deposits, wealth products and securities through the financial regulator's gateway.
+ * A minimal client: one POST for all members, a hard timeout, and any answer that is not a
+ * complete 200 is `UNAVAILABLE` (a member the gateway does not mention is not read as zero).
+ */
+export function financialLookupSource(url: string | null, options: { timeoutMs: number; system?: string }): ItemSource<Record<string, FinancialAssets>> {
+  const system = options.system ?? 'financial-regulator-gateway';
+  return {
+    async gather(members, asOf) {
+      if (!url) return unavailable(system, 'no financial gateway configured (HUITONG_FINANCIAL_URL)');
+      try {
+        const res = await fetch(`${url.replace(/\/$/, '')}/assets`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ idNumbers: members, asOf }),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        if (res.status !== 200) {
+          await res.body?.cancel();
+          return unavailable(system, `gateway answered ${res.status}`);
+        }
+        const answer = (await res.json()) as FinancialAnswer;
+        const value: Record<string, FinancialAssets> = {};
+        for (const m of members) {
+          const h = answer.holdings?.[m];
+          if (!h || ![h.deposits, h.wealthProducts, h.securities].every((n) => typeof n === 'number' && Number.isFinite(n))) {
+            return unavailable(answer.system ?? system, `no complete answer for a member`);
+          }
+          value[m] = { deposits: h.deposits, wealthProducts: h.wealthProducts, securities: h.securities };
+        }
+        return { value, asOf: answer.asOf, version: answer.version, system: answer.system ?? system };
+      } catch (err) {
+        const name = (err as Error).name;
+        return unavailable(system, name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `unreachable: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+/** Every item's source (except the household's own), built from the scheme's declarations. */
+export function sourcesFor(items: readonly SchemeItem[], pool: pg.Pool, lookup: { financialUrl: string | null; timeoutMs: number }): Map<string, ItemSource> {
+  const sources = new Map<string, ItemSource>();
+  for (const item of items) {
+    const s = item.source;
+    if (s.kind === 'base-library') {
+      if (s.library === 'property') sources.set(item.key, propertySource(pool));
+      else if (s.library === 'legal-entities') sources.set(item.key, shareholdingSource(pool));
+    } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(pool, s.resources));
+    else sources.set(item.key, financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }));
+  }
+  return sources;
+}
