@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { validate as validCron } from 'node-cron';
-import { PROJECT_DIR } from '../catalog/declaration.js';
+import { PROJECT_DIR, readRecordSchema, type ResourceDeclaration } from '../catalog/declaration.js';
 
 /** Where connector definitions live: one folder per department system, each with `connector.json`. */
 export const CONNECTORS_DIR = path.join(PROJECT_DIR, 'connectors');
@@ -167,9 +167,10 @@ export function declaredResources(projectDir = PROJECT_DIR): Map<string, { prope
   const found = new Map<string, { properties: Record<string, unknown>; required: string[]; closed: boolean }>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
     try {
-      const declaration = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { code: string; recordSchema?: string };
-      const schemaFile = declaration.recordSchema ? path.join(projectDir, declaration.recordSchema) : null;
-      const schema = schemaFile && existsSync(schemaFile) ? JSON.parse(readFileSync(schemaFile, 'utf8')) : {};
+      const declaration = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as ResourceDeclaration;
+      // The schema the declaration carries: its file, inline, or derived from its items.
+      const read = readRecordSchema(declaration, projectDir);
+      const schema = ('schema' in read ? read.schema : {}) as { properties?: Record<string, unknown>; required?: string[]; additionalProperties?: unknown };
       found.set(declaration.code, { properties: schema.properties ?? {}, required: schema.required ?? [], closed: schema.additionalProperties === false });
     } catch {
       // A broken declaration is the catalogue check's to report; its resource is then simply unknown here.
