@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { createLookupSources, lookupSource, LookupSource, type LookupSources } from '../../src/registries/department/index.js';
+import { createLookupSources, financialAssets, lookupSource, LookupSource, type LookupSources } from '../../src/registries/department/index.js';
 import { grantDemoAccess, seedCity } from '../../src/simulate/index.js';
 import { depositsOf, startLookupSimulator, type LookupSimulator } from '../../src/simulate/lookups/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
@@ -150,6 +150,18 @@ describe('the lookup client', () => {
     expect([...answers.keys()]).toEqual(ids);
     expect([...answers.values()].every((a) => a.ok)).toBe(true);
     expect((await lookupSource(lookups, 'tax.nothing', [ids[0]])).get(ids[0])).toMatchObject({ ok: false, reason: 'not-configured' });
+  });
+
+  test('sums item 12 (deposits, wealth products, securities) per person; one unanswered subject makes it unavailable, never zero', async () => {
+    const assets = await financialAssets(lookups, ids.slice(0, 3));
+    if (!assets.ok) throw new Error(assets.detail);
+    const id = ids.find((i) => depositsOf(i).length > 0)!;
+    const one = await financialAssets(lookups, [id]);
+    const expected = depositsOf(id).filter((r) => r.kind !== 'wealth').reduce((t, r) => t + (r.balance as number), 0);
+    expect(one.ok && one.holdings[id].deposits).toBeCloseTo(expected, 2);
+    expect(Object.keys(assets.holdings)).toEqual(ids.slice(0, 3));
+    sim.set({ down: true });
+    expect(await financialAssets(lookups, [ids[6]])).toMatchObject({ ok: false, reason: expect.stringMatching(/^(timeout|breaker-open)$/) });
   });
 
   test('reads its definition from connectors/financial-institutions/connector.json', () => {

@@ -6,4 +6,4 @@ export {
   type LookupAnswer, type LookupDefinition, type LookupFailure, type LookupRoute,
 } from './lookup.js';
 export { contractNames, departmentResolvers, departmentTypeDefs, exposedResources, subjectItemOf, type ContractNames, type ExposedResource } from './exposure.js';
-export { lookupSource } from './read.js';
+export { financialAssets, lookupSource, type FinancialAssets } from './read.js';
