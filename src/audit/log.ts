@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { CheckpointFile, FileCheckpoint } from './checkpoint-file.js';
 import { signCheckpoint } from './checkpoints.js';
 import { entryHash, type AuditDraft, type AuditEntry } from './entry.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { HubKeyRing } from './hub-key.js';
 
 export interface AuditLogOptions {
@@ -45,6 +46,7 @@ export class AuditLog {
   entriesWritten = 0;
   batchesWritten = 0;
   private queue: Pending[] = [];
+  private unavailable: { err: unknown; until: number } | null = null;
   private draining: Promise<void> | null = null;
   private readonly settling = new Set<Promise<void>>();
   private head: Head | null = null;
@@ -68,8 +70,13 @@ export class AuditLog {
     this.timer.unref();
   }
 
-  /** Resolves with the entry's place in the chain once it is durably committed; rejects if it could not be. */
+  /**
+   * Resolves with the entry's place in the chain once it is durably committed; rejects if it could not be.
+   * For a second after a write failed because the database did not answer, rejects at once: callers
+   * get their `AUDIT_UNAVAILABLE` without queueing behind writes that would time out too.
+   */
   record(draft: AuditDraft): Promise<number> {
+    if (this.unavailable && Date.now() < this.unavailable.until) return Promise.reject(this.unavailable.err);
     return new Promise((resolve, reject) => {
       this.queue.push({ draft, resolve, reject });
       this.draining ??= this.drain();
@@ -130,6 +137,11 @@ export class AuditLog {
         void settled.finally(() => this.settling.delete(settled));
       } catch (err) {
         for (const p of batch) p.reject(err);
+        if (isDatabaseUnavailable(err)) {
+          // Those queued meanwhile would wait as long only to fail the same way.
+          this.unavailable = { err, until: Date.now() + 1000 };
+          for (const p of this.queue.splice(0)) p.reject(err);
+        }
       }
     }
     this.draining = null;

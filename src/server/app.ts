@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -99,6 +99,18 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  // When each connection last finished an answer (or opened), for closing idle ones when draining.
+  const idleSince = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    idleSince.set(socket, Date.now());
+    socket.once('close', () => idleSince.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    idleSince.delete(req.socket);
+    res.once('finish', () => {
+      if (!req.socket.destroyed) idleSince.set(req.socket, Date.now());
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -111,7 +123,7 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     close: () => {
       draining = true;
       hub.health.draining = true;
-      return closeGracefully(server, hub.config.shutdownGraceMs);
+      return closeGracefully(server, idleSince, hub.config.shutdownGraceMs);
     },
   };
 }
@@ -149,15 +161,21 @@ function json(res: ServerResponse<IncomingMessage>, status: number, body: unknow
 }
 
 /**
- * Stops accepting connections and lets in-flight requests finish; connections left idle are closed
- * (every quarter second, so keep-alive callers between requests are not cut mid-request: their
- * answers carry `Connection: close`); after `graceMs` whatever remains is closed.
+ * Stops accepting connections and lets in-flight requests finish; their answers carry
+ * `Connection: close`. A keep-alive connection is closed once it has been idle for a second:
+ * one idle for less may be carrying a caller's next request that the server has not read yet
+ * (closing it would reset that request); active callers pick idle connections up at once, so
+ * those left idle that long belong to callers that have gone quiet. After `graceMs` whatever
+ * remains is closed.
  */
-async function closeGracefully(server: Server, graceMs: number): Promise<void> {
-  // net.Server's close: stop listening only. http.Server's would also drop idle keep-alive
-  // connections at once, racing a caller who is just sending its next request on one.
+async function closeGracefully(server: Server, idleSince: Map<Socket, number>, graceMs: number): Promise<void> {
+  // net.Server's close: stop listening only. http.Server's would also drop every idle keep-alive
+  // connection at once, racing a caller who is just sending its next request on one.
   const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-  const idle = setInterval(() => server.closeIdleConnections(), 250);
+  const idle = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, since] of idleSince) if (now - since >= 1000) socket.destroy();
+  }, 200);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
   clearInterval(idle);
