@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { HubHealth } from './server/health.js';
+import { HubMetrics } from './server/metrics.js';
 import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
 
@@ -102,6 +103,7 @@ export async function serveHub(
     audit: await createAudit(config.dataDir, db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile }),
     catalog,
   };
+  services.metrics = new HubMetrics(services);
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return {

@@ -45,6 +45,8 @@ export class AuditLog {
   /** Entries and appends written so far: their ratio shows how well group commit works. */
   entriesWritten = 0;
   batchesWritten = 0;
+  /** Called after each batch is durable (or failed), with its size and seconds from append to durable: for `/metrics`. */
+  onBatch: ((entries: number, seconds: number, ok: boolean) => void) | null = null;
   private queue: Pending[] = [];
   private unavailable: { err: unknown; until: number } | null = null;
   private draining: Promise<void> | null = null;
@@ -128,10 +130,17 @@ export class AuditLog {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
+        const started = performance.now();
         const seqs = await this.write(batch.map((p) => p.draft));
         const settled = this.durable().then(
-          () => batch.forEach((p, i) => p.resolve(seqs[i])),
-          (err: unknown) => batch.forEach((p) => p.reject(err)),
+          () => {
+            this.onBatch?.(batch.length, (performance.now() - started) / 1000, true);
+            batch.forEach((p, i) => p.resolve(seqs[i]));
+          },
+          (err: unknown) => {
+            this.onBatch?.(batch.length, (performance.now() - started) / 1000, false);
+            batch.forEach((p) => p.reject(err));
+          },
         );
         this.settling.add(settled);
         void settled.finally(() => this.settling.delete(settled));

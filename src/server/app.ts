@@ -8,6 +8,7 @@ import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
 import { JWKS_PATH, serveJwks } from './jwks.js';
+import { METRICS_PATH } from './metrics.js';
 import { useAuditTrail } from './plugins/audit.js';
 import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
@@ -43,7 +44,12 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
     // The audit trail comes first so that it also sees operations the purpose binding stops.
     plugins: [
       ...hardeningPlugins(hub.config),
-      useRateLimit(hub.config.rateLimitPerMinute),
+      ...(hub.metrics ? [hub.metrics.plugin()] : []),
+      useRateLimit(hub.config.rateLimitPerMinute, {
+        store: hub.config.rateLimitStore,
+        pool: hub.db.pool,
+        onRefused: (department) => hub.metrics?.rateLimited.inc({ department }),
+      }),
       useAuditTrail(hub, { record: options.audit }),
       usePurposeBinding(),
       useAccessReport(),
@@ -92,6 +98,7 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     if (route === '/healthz') return void ((report) => json(res, report.status, report.body))(hub.health.alive());
     if (route === '/readyz') return void hub.health.ready().then(({ status, body }) => json(res, status, body));
     if (route === JWKS_PATH && req.method === 'GET') return void serveJwks(hub, res);
+    if (route === METRICS_PATH && req.method === 'GET' && hub.metrics) return void hub.metrics.serve(res);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import type { HubHealth } from './health.js';
+import type { HubMetrics } from './metrics.js';
 import type { RepeatedFailures } from './throttle.js';
 
 /** What the running hub offers its request handlers: built once at start-up. */
@@ -23,6 +24,8 @@ export interface HubServices {
   health: HubHealth;
   /** Failures that repeat (every request during a database outage) are logged once per interval with a count. */
   failures: RepeatedFailures;
+  /** Prometheus metrics, served at `/metrics`. (Set once the hub is built) */
+  metrics?: HubMetrics;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

@@ -10,6 +10,7 @@ import { Migration20261124004001Catalog } from './Migration20261124004001Catalog
 import { Migration20261202200001AuditRoles } from './Migration20261202200001AuditRoles.js';
 import { Migration20261202400001Authority } from './Migration20261202400001Authority.js';
 import { Migration20261203300001DepartmentRecords } from './Migration20261203300001DepartmentRecords.js';
+import { Migration20261203100001RateLimits } from './Migration20261203100001RateLimits.js';
 
 /**
  * Every migration, oldest first. Listed by hand rather than found by a file glob, so the same
@@ -27,4 +28,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202200001AuditRoles', class: Migration20261202200001AuditRoles },
   { name: 'Migration20261202400001Authority', class: Migration20261202400001Authority },
   { name: 'Migration20261203300001DepartmentRecords', class: Migration20261203300001DepartmentRecords },
+  { name: 'Migration20261203100001RateLimits', class: Migration20261203100001RateLimits },
 ];
