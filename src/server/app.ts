@@ -7,6 +7,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { useAccessReport } from './access-report.js';
 import type { HubContext, HubServices } from './context.js';
+import { graphiqlOptions } from './graphiql.js';
 import { JWKS_PATH, serveJwks } from './jwks.js';
 import { METRICS_PATH } from './metrics.js';
 import { useAuditTrail } from './plugins/audit.js';
@@ -15,17 +16,6 @@ import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
 import { useRateLimit } from './plugins/rate-limit.js';
 import { buildSchema } from './schema.js';
 import { unavailableOrNull } from './unavailable.js';
-
-/** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
-const GRAPHIQL = {
-  title: 'Huitong (汇通) GraphQL exchange',
-  headers: JSON.stringify(
-    { authorization: 'Bearer <npx huitong token --dept civil-affairs>', 'x-purpose': 'low-income-verification', 'x-case-number': 'DEMO-0001' },
-    null,
-    2,
-  ),
-  defaultQuery: '{\n  hub {\n    departments { code name }\n    purposes { code legalBasis }\n  }\n}\n',
-};
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
@@ -55,7 +45,7 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       useAccessReport(),
     ],
     graphqlEndpoint: '/graphql',
-    graphiql: dev ? GRAPHIQL : false,
+    graphiql: dev ? graphiqlOptions(hub) : false,
     // GraphiQL's scripts and styles served from the hub itself: government networks are often offline.
     renderGraphiQL,
     landingPage: false,
