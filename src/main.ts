@@ -164,7 +164,11 @@ async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: L
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
+  // Progress for what can be slow: each step says how long it took.
+  const step = (msg: string, since: number) => logger.info({ ms: Date.now() - since }, `start: ${msg}`);
+  logger.info({ loadMs: Math.round(process.uptime() * 1000) }, 'start: code loaded');
   const opened = await openDatabase(config, logger, { attach: false, command: 'huitong serve' });
+  step('database open and migrated', started);
   try {
     // Before anything is audited: a missing key on a hub with history stops the start here, naming the file.
     const checkpointFile = new CheckpointFile(config.auditCheckpointFile);
@@ -173,11 +177,18 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       onCreated: (kid, file) => logger.info({ kid, file }, 'hub key created (first start of a hub with no audit history)'),
     });
     await withCommandTrail(config, opened.db, 'start', async (trail) => {
+      const registering = Date.now();
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
+      step('registers, catalogue and reference data synced', registering);
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
+    const serving = Date.now();
     const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded });
-    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded }, 'Huitong is serving');
+    step('identity, audit trail and catalogue in memory; listening', serving);
+    logger.info(
+      { url: `${hub.url}/graphql`, ms: Date.now() - started, sinceProcessStartMs: Math.round(process.uptime() * 1000), embedded: !!opened.embedded },
+      'Huitong is serving',
+    );
     return {
       ...hub,
       async close() {
