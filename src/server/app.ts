@@ -102,7 +102,9 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     idleSince.set(socket, Date.now());
     socket.once('close', () => idleSince.delete(socket));
   });
+  let lastRequestAt = 0;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    lastRequestAt = Date.now();
     idleSince.delete(req.socket);
     res.once('finish', () => {
       if (!req.socket.destroyed) idleSince.set(req.socket, Date.now());
@@ -117,10 +119,16 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
-    close: () => {
+    close: async () => {
       draining = true;
       hub.health.draining = true;
-      return closeGracefully(server, idleSince, hub.config.shutdownGraceMs);
+      // Lame duck: go on accepting while callers still arrive (each answered, with `Connection:
+      // close`, so they move on; `/readyz` says 503), until none came for 250 ms or 3 s passed.
+      // Closing the listener while callers connect resets those the kernel had accepted already.
+      const since = Date.now();
+      const lameDuckMs = Math.min(3000, hub.config.shutdownGraceMs / 2);
+      while (Date.now() - lastRequestAt < 250 && Date.now() - since < lameDuckMs) await new Promise((r) => setTimeout(r, 50));
+      await closeGracefully(server, idleSince, Math.max(0, hub.config.shutdownGraceMs - (Date.now() - since)));
     },
   };
 }

@@ -94,6 +94,9 @@ describe('the embedded PostgreSQL is supervised', () => {
     expect(notReady - killedAt).toBeLessThan(1_000);
     expect((await fetch(`${hub.url}/healthz`)).status).toBe(200); // it will recover: no reason to restart the hub
     await waitFor('/readyz 200 again', async () => (await fetch(`${hub!.url}/readyz`)).status === 200, 60_000);
+    // Requests in flight across the restart, and a second of failing fast after the last audit
+    // write that timed out, may still fail; after that, none.
+    await sleep(1_500);
     const failedDuringOutage = load.report.failed;
     const okAfter = load.report.ok;
     await waitFor('answers again', () => load.report.ok > okAfter + 50, 20_000);
@@ -102,7 +105,7 @@ describe('the embedded PostgreSQL is supervised', () => {
     // Failures only while it was down, each a stable 503 code: never an internal error.
     expect(Object.keys(report.codes).every((c) => c === 'AUDIT_UNAVAILABLE' || c === 'SOURCE_UNAVAILABLE'), JSON.stringify(report)).toBe(true);
     expect(report.reset).toBe(0);
-    expect(report.failed).toBeLessThan(failedDuringOutage + 25); // stragglers in flight at the restart
+    expect(report.failed).toBe(failedDuringOutage);
     const output = hub.output();
     expect(logLines(output, 'the embedded PostgreSQL exited while the hub runs: not ready; restarting it')).toHaveLength(1);
     expect(logLines(output, 'the embedded PostgreSQL restarted; ready again')).toHaveLength(1);
