@@ -73,6 +73,8 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   /** PostgreSQL `statement_timeout` in milliseconds for the hub's queries; the client gives up 1 s after it if the server is silent. (Default: 10000) */
   dbStatementTimeoutMs: number;
+  /** Failed restarts in a row of a dead embedded PostgreSQL before the hub gives up and `/healthz` fails. (Default: 8, about a minute) */
+  embeddedPgMaxRestarts: number;
   /** Where rate-limit counts live: `memory` (per hub instance) or `postgres` (shared by every instance on the database). (Default: memory) */
   rateLimitStore: 'memory' | 'postgres';
   /** Port of the simulated financial-institutions lookup system. (Default: 0, a free port) */
@@ -133,6 +135,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: int(env.HUITONG_DB_CONNECT_TIMEOUT_MS ?? '3000', 'HUITONG_DB_CONNECT_TIMEOUT_MS', problems),
     dbAcquireTimeoutMs: int(env.HUITONG_DB_ACQUIRE_TIMEOUT_MS ?? '3000', 'HUITONG_DB_ACQUIRE_TIMEOUT_MS', problems),
     dbStatementTimeoutMs: int(env.HUITONG_DB_STATEMENT_TIMEOUT_MS ?? '10000', 'HUITONG_DB_STATEMENT_TIMEOUT_MS', problems),
+    embeddedPgMaxRestarts: int(env.HUITONG_PG_MAX_RESTARTS ?? '8', 'HUITONG_PG_MAX_RESTARTS', problems),
     rateLimitStore: oneOf(env.HUITONG_RATE_LIMIT_STORE ?? 'memory', 'HUITONG_RATE_LIMIT_STORE', ['memory', 'postgres'] as const, problems),
     simLookupPort: int(env.HUITONG_SIM_LOOKUP_PORT ?? '0', 'HUITONG_SIM_LOOKUP_PORT', problems),
     simulators: false,

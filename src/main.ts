@@ -12,6 +12,7 @@ import { loadReferenceData } from './registries/index.js';
 import { createLookupSources } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { HubHealth } from './server/health.js';
+import { HubMetrics } from './server/metrics.js';
 import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
 import { startDepartmentSimulators } from './simulate/departments/index.js';
@@ -116,6 +117,7 @@ export async function serveHub(
     exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
   await startVerification(services);
+  services.metrics = new HubMetrics(services);
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return {
@@ -192,7 +194,11 @@ async function startSimulators(config: Config, logger: Logger): Promise<{ env: R
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
+  // Progress for what can be slow: each step says how long it took.
+  const step = (msg: string, since: number) => logger.info({ ms: Date.now() - since }, `start: ${msg}`);
+  logger.info({ loadMs: Math.round(process.uptime() * 1000) }, 'start: code loaded');
   const opened = await openDatabase(config, logger, { attach: false, command: 'huitong serve' });
+  step('database open and migrated', started);
   try {
     // Before anything is audited: a missing key on a hub with history stops the start here, naming the file.
     const checkpointFile = new CheckpointFile(config.auditCheckpointFile);
@@ -201,14 +207,18 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       onCreated: (kid, file) => logger.info({ kid, file }, 'hub key created (first start of a hub with no audit history)'),
     });
     await withCommandTrail(config, opened.db, 'start', async (trail) => {
+      const registering = Date.now();
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
+      step('registers, catalogue and reference data synced', registering);
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
+    const serving = Date.now();
     const lookupSimulator = await startSimulators(config, logger);
     const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, env: { ...lookupSimulator.env, ...process.env } }) }).catch(async (err) => {
       await lookupSimulator.close();
       throw err;
     });
+    step('identity, audit trail and catalogue in memory; listening', serving);
     const exchange = hub.services.exchange!;
     const simulators = config.simulators
       ? await startDepartmentSimulators({ adminUrl: opened.embedded?.adminUrl ?? opened.ownerUrl, pool: opened.db.pool, dataDir: config.dataDir, records: config.simulatorRecords, logger })
@@ -219,7 +229,10 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
     }
     const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
-    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded, simulators: !!simulators }, 'Huitong is serving');
+    logger.info(
+      { url: `${hub.url}/graphql`, ms: Date.now() - started, sinceProcessStartMs: Math.round(process.uptime() * 1000), embedded: !!opened.embedded, simulators: !!simulators },
+      'Huitong is serving',
+    );
     return {
       ...hub,
       async close() {

@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { migrations } from './migrations/index.js';
 import { ensureEmbeddedRuntimeUser, withCredentials } from './roles.js';
 
+export { isDatabaseUnavailable } from './unavailable.js';
 export { startEmbeddedPostgres, type EmbeddedServer, type EmbeddedState } from './embedded.js';
 export { ensureLogin, grantRuntime, RUNTIME_GROUP, userOf, withCredentials } from './roles.js';
 export { applyVersion, VERSION_COLUMNS, versionColumns, versionAt, withProvenance, type Applied, type IncomingVersion, type Provenance, type VersionedTable } from './versions.js';
@@ -106,7 +107,14 @@ export async function locateDatabase(
   options: { attach?: boolean; command?: string } = {},
 ): Promise<{ url: string; ownerUrl: string; embedded: EmbeddedServer | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, ownerUrl: config.databaseOwnerUrl ?? config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, logger, attach: options.attach, command: options.command });
+  const embedded = await startEmbeddedPostgres({
+    dir: config.dataDir,
+    port: config.embeddedPgPort,
+    logger,
+    attach: options.attach,
+    command: options.command,
+    maxRestarts: config.embeddedPgMaxRestarts,
+  });
   try {
     await createDatabaseIfMissing(embedded.adminUrl, 'huitong');
     const runtime = await ensureEmbeddedRuntimeUser(embedded.adminUrl, config.dataDir);
