@@ -136,10 +136,14 @@ async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: L
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
+  // Each phase of a start says when it is done, so that a slow one shows in the log.
+  const phase = (name: string) => logger.info({ ms: Date.now() - started }, `start: ${name}`);
   const opened = await openDatabase(config, logger);
+  phase('database ready');
   try {
     await withCommandTrail(config, opened.db, 'start', async (trail) => {
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
+      phase('catalogue registers prepared');
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
     const hub = await serveHub(config, logger, opened.db);

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
 import type pg from 'pg';
 import type { DeclarationProblem } from './declaration.js';
 import { applyDeclarations, type Change, type DeclarationInput, type Outcome } from './resources.js';
@@ -37,6 +36,8 @@ export async function readCatalogSheet(file: string): Promise<{ rows: SheetRow[]
   if (ext === '.csv') {
     table = parse(await readFile(file), { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
   } else if (ext === '.xlsx') {
+    // Loaded when a spreadsheet is read: exceljs takes a second to load, which the hub's start does not need.
+    const { default: ExcelJS } = await import('exceljs');
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(file);
     const sheet = workbook.worksheets[0];
