@@ -156,6 +156,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${(err as Error).message}\nUsage: ${command.usage}\n`);
       return 2;
     }
+    // Refused input (a spreadsheet, a declaration): the report is printed; the command ends with it.
+    if ((err as { code?: string }).code === 'ERR_HUITONG_REFUSED') {
+      process.stderr.write(`huitong ${name}: ${(err as Error).message}\n`);
+      return 1;
+    }
     logger.error({ err }, `${name} failed`);
     process.stderr.write(`huitong ${name} failed: ${(err as Error).message}\n`);
     return 1;
