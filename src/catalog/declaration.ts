@@ -191,7 +191,9 @@ export function checkDeclaration(data: unknown, source: string, context: Declara
     if (item.mask && item.mask !== 'withhold' && item.type !== 'string') at(`items[${i}].mask`, `"${item.mask}" masks strings only, the item is ${item.type}`);
   });
   if (d.related?.includes(d.code)) at('related', 'a resource is not related to itself');
-  if (d.subject && !seen.has(d.subject)) at('subject', `"${d.subject}" is not one of the items`);
+  const subjectItem = d.subject ? d.items.find((i) => i.name === d.subject) : undefined;
+  if (d.subject && !subjectItem) at('subject', `"${d.subject}" is not one of the items`);
+  if (subjectItem && subjectItem.type !== 'string') at('subject', `"${d.subject}" is ${subjectItem.type}; a subject key (ID number, credit code) is a string`);
   const schema = readRecordSchema(d, context.projectDir);
   if ('problem' in schema) at('recordSchema', schema.problem);
   else {

@@ -98,6 +98,8 @@ function catalogueSchema(hub: HubServices): { schema: GraphQLSchema; plugin: Plu
   };
   let { declarations, signature } = generatedFrom();
   const schema = buildSchema({ departments: declarations });
+  const skipped = generatedContract(declarations).skipped;
+  if (skipped.length) hub.logger.warn({ skipped }, 'catalogue resources not in the contract');
   let setSchema: ((schema: GraphQLSchema) => void) | null = null;
   hub.catalog.onReload(() => {
     const next = generatedFrom();
@@ -105,7 +107,8 @@ function catalogueSchema(hub: HubServices): { schema: GraphQLSchema; plugin: Plu
     try {
       setSchema(buildSchema({ departments: next.declarations }));
       ({ signature, declarations } = next);
-      hub.logger.info({ generated: generatedContract(declarations).exposed.map((e) => e.code) }, 'contract regenerated from the catalogue');
+      const { exposed, skipped } = generatedContract(declarations);
+      hub.logger.info({ generated: exposed.map((e) => e.code), skipped }, 'contract regenerated from the catalogue');
     } catch (err) {
       hub.logger.error({ err }, 'contract not regenerated; the previous schema stays');
     }

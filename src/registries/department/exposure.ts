@@ -229,7 +229,8 @@ async function recordsOf(e: ExposedResource, subject: string, args: { asOf?: str
   let nodes: Node[];
   if (source && lookups) {
     // A source that keeps its data answers as it stands now; an earlier moment it cannot give.
-    if (args.asOf !== undefined && args.asOf !== null) throw badUserInput('asOf', `${e.code} is asked of its source at query time: it answers as of now only`);
+    // Also when the moment is the parent's (`person(asOf:) { deposits }`): today's answer must not pass for then.
+    if (asOf !== null) throw badUserInput('asOf', `${e.code} is asked of its source at query time: it answers as of now only`);
     const done = ctx.access.call(e.code, source.name, subject);
     const answer = await perRequest(ctx, loaders).asked(e.code, lookups).load(subject);
     done(answer.ok ? answer.from : answer.reason);

@@ -106,15 +106,18 @@ export async function readDepartmentRecords(
   const keys = [...new Set(subjects.map(subjectKey))];
   const found = new Map<string, DepartmentRecord[]>(keys.map((k) => [k, []]));
   if (!keys.length) return found;
+  // Subjects are written upper case here; a loader that kept a lowercase x is found too (both forms
+  // asked, so the (resource_code, subject) index still serves).
+  const asked = [...new Set([...keys, ...subjects.map((s) => s.trim())])];
   const asOf = options.asOf ?? null;
   const when = asOf === null ? 'valid_to is null' : 'valid_from <= $3::timestamptz and (valid_to is null or valid_to > $3::timestamptz)';
   const { rows } = await db.query<DepartmentRecord>(
-    `select ${COLUMNS} from department_record where resource_code = $1 and subject = any($2) and ${when} order by subject, record_key`,
-    asOf === null ? [resource, keys] : [resource, keys, asOf],
+    `select ${COLUMNS} from department_record where resource_code = $1 and subject = any($2) and ${when} order by record_key`,
+    asOf === null ? [resource, asked] : [resource, asked, asOf],
   );
   const limit = options.limitPerSubject ?? Infinity;
   for (const row of rows) {
-    const list = found.get(row.subject!)!;
+    const list = found.get(subjectKey(row.subject!))!;
     if (list.length < limit) list.push(row);
   }
   return found;

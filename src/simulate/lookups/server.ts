@@ -24,6 +24,8 @@ export interface LookupSimulator {
   url: string;
   switches: LookupSwitches;
   set(switches: Partial<LookupSwitches>): void;
+  /** The same from untyped input (a platform-admin mutation): unknown or ill-typed switches are refused. */
+  setSwitches(changes: Record<string, unknown>): LookupSwitches;
   /** Requests answered or left hanging, by path prefix (`deposits`, `securities`). */
   calls: { deposits: number; securities: number };
   close(): Promise<void>;
@@ -149,6 +151,11 @@ export async function startLookupSimulator(options: Partial<LookupSwitches> & { 
     switches,
     calls,
     set: (s) => Object.assign(switches, checked(s)),
+    setSwitches: (changes) => {
+      const unknown = Object.keys(changes).filter((k) => !(k in switches));
+      if (unknown.length) throw new Error(`unknown switches: ${unknown.join(', ')}; the switches are: ${Object.keys(switches).join(', ')}`);
+      return Object.assign(switches, checked(changes as Partial<LookupSwitches>));
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
