@@ -108,7 +108,16 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     const step = new BatchStep(pool, definition, target, { code: validator.code, version: String(validator.version), validate: validator.validate }, runId);
     let highest = committed;
     log.info({ runId, full, from: full ? null : committed }, 'sync run started');
-    for await (const page of source.pages(full ? null : committed)) {
+    // One page read ahead: the next page is fetched while this one commits.
+    const pages = source.pages(full ? null : committed)[Symbol.asyncIterator]();
+    let ahead = pages.next();
+    ahead.catch(() => {});
+    for (;;) {
+      const next = await ahead;
+      if (next.done) break;
+      const page = next.value;
+      ahead = pages.next();
+      ahead.catch(() => {});
       // A reconciliation never moves the watermark back: it only rereads.
       let position = page.position;
       if (position && highest && 'ts' in position && 'ts' in highest && comparePositions(position, highest) <= 0) position = null;
@@ -200,6 +209,7 @@ class BatchStep {
       rawByKey.set(ready.key, raw);
     }
     const batch = [...byKey.values()];
+
     const ctx = { resourceCode: this.resource.code, resourceVersion: this.resource.version, sourceSystem: this.system, fetchedAt };
     const client = await this.pool.connect();
     let broken: Error | undefined;
