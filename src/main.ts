@@ -139,6 +139,14 @@ async function loadDemoAsOwner(opened: OpenedDatabase, config: Config, logger: L
   }
 }
 
+async function firstRuns(exchange: Exchange, logger: Logger): Promise<void> {
+  for (const d of exchange.definitions.values()) {
+    if (d.kind === 'lookup' || d.enabled === false) continue;
+    const result = await exchange.run(d.id, { startedBy: 'start' }).catch((err: Error) => ({ state: 'failed', error: err.message }));
+    logger.info({ connector: d.id, ...result }, 'first sync of the demo');
+  }
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
@@ -159,6 +167,8 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
     }
     const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
+    // In the demo, every connector runs once at start, one after another, so records arrive at once.
+    if (simulators && schedules) void firstRuns(exchange, logger);
     logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded, simulators: !!simulators }, 'Huitong is serving');
     return {
       ...hub,
