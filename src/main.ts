@@ -90,7 +90,7 @@ export async function serveHub(config: Config, logger: Logger, db: Database, opt
     yoga,
     async close() {
       await server.close();
-      await services.exchange?.idle();
+      await services.exchange?.stop();
       await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop()]);
     },
   };

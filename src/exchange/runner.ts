@@ -113,6 +113,7 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     let ahead = pages.next();
     ahead.catch(() => {});
     for (;;) {
+      if (signal.aborted) throw new Error('stopped: the hub is shutting down; the next run resumes from the last committed batch');
       const next = await ahead;
       if (next.done) break;
       const page = next.value;
