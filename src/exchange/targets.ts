@@ -34,20 +34,20 @@ export interface Target {
 /**
  * Department data that is not a base library: one versioned table keyed by (resource, record
  * key), the mapped record as `payload`. Whatever the batch's size, at most three statements, each
- * planned the same way whatever the table's statistics (the current versions are found by
- * `record_key = any(keys)`, an index probe per key): compare the batch with the current
+ * planned the same way whatever the table's statistics (the current version of each key is
+ * found by a lateral index probe, the batch's caller having turned sequential scans off): compare the batch with the current
  * versions, close those that differ, insert a version for the new and the changed. An unchanged
  * record is only compared, never rewritten.
  */
 export const departmentRecordTarget: Target = {
   table: 'department_record',
   async apply(client, batch, ctx) {
-    const keys = batch.map((r) => r.key);
     const { rows: current } = await client.query<{ version_id: string; k: string; same: boolean }>(
-      `select d.version_id, d.record_key as k, d.payload = i.p as same
-       from department_record d join jsonb_to_recordset($3::jsonb) as i(k text, p jsonb) on i.k = d.record_key
-       where d.resource_code = $1 and d.record_key = any($2::text[]) and d.valid_to is null`,
-      [ctx.resourceCode, keys, JSON.stringify(batch.map((r) => ({ k: r.key, p: r.record })))],
+      `select d.version_id, i.k, d.payload = i.p as same
+       from jsonb_to_recordset($2::jsonb) as i(k text, p jsonb)
+       cross join lateral (select version_id, payload from department_record d
+                           where d.resource_code = $1 and d.record_key = i.k and d.valid_to is null) d`,
+      [ctx.resourceCode, JSON.stringify(batch.map((r) => ({ k: r.key, p: r.record })))],
     );
     const held = new Map(current.map((r) => [r.k, r]));
     const differing = current.filter((r) => !r.same).map((r) => r.version_id);
@@ -152,20 +152,17 @@ function libraryTarget(spec: LibrarySpec): Target {
   const key = spec.key[0];
   const differs = spec.state.map((c) => `t.${c.column}::text is distinct from (${value(c)})::${c.type}::text`).join(' or ');
   const columns = all.map((c) => c.column);
-  // As for department_record: current versions found by `key = any(keys)`, whatever the statistics.
+  // As for department_record: the current version of each key by a lateral index probe.
   const compareSql = `select t.version_id, i."__k" as k, not (${differs}) as same
-    from ${spec.table} t join jsonb_to_recordset($2::jsonb) as i(${recordset}) on t.${key.column} = ${value(key)}
-    where t.${key.column} = any($1::text[]) and t.valid_to is null`;
+    from jsonb_to_recordset($1::jsonb) as i(${recordset})
+    cross join lateral (select * from ${spec.table} t where t.${key.column} = ${value(key)} and t.valid_to is null) t`;
   const insertSql = `insert into ${spec.table} (${columns.join(', ')}, source_system, source_key, resource_code, resource_version, fetched_at, valid_from)
     select ${all.map(value).join(', ')}, $2, i."__sk", $3, $4, $5, now() from jsonb_to_recordset($1::jsonb) as i(${recordset})`;
   return {
     table: spec.table,
     async apply(client, batch, ctx) {
       const rowOf = (r: ApplyRecord) => ({ ...r.record, __k: r.key, __sk: r.sourceKey });
-      const { rows: current } = await client.query<{ version_id: string; k: string; same: boolean }>(compareSql, [
-        batch.map((r) => String(r.record[key.field])),
-        JSON.stringify(batch.map(rowOf)),
-      ]);
+      const { rows: current } = await client.query<{ version_id: string; k: string; same: boolean }>(compareSql, [JSON.stringify(batch.map(rowOf))]);
       const held = new Map(current.map((r) => [r.k, r]));
       const differing = current.filter((r) => !r.same).map((r) => r.version_id);
       if (differing.length) await client.query(`update ${spec.table} set valid_to = now() where version_id = any($1::bigint[])`, [differing]);
