@@ -41,6 +41,8 @@ try {
   // Peak RSS, and RSS at each tenth of the records: flat means it does not grow with N.
   let peak = process.memoryUsage.rss();
   const marks: number[] = [];
+  const rates: number[] = [];
+  let lastMark = Date.now();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
   const started = Date.now();
   const ingest = await runConnector(bench.db.pool, logger, definition, {
@@ -48,7 +50,12 @@ try {
     env,
     progress: (c) => {
       peak = Math.max(peak, process.memoryUsage.rss());
-      while (c.fetched >= ((marks.length + 1) * N) / 10) marks.push(mb(process.memoryUsage.rss()));
+      while (c.fetched >= ((marks.length + 1) * N) / 10) {
+        marks.push(mb(process.memoryUsage.rss()));
+        const now = Date.now();
+        rates.push(Math.round(N / 10 / Math.max(0.001, (now - lastMark) / 1000)));
+        lastMark = now;
+      }
       if (process.stderr.isTTY) process.stderr.write(`\ringest ${c.fetched.toLocaleString('en')} / ${N.toLocaleString('en')}   `);
     },
   });
@@ -93,6 +100,7 @@ try {
 
   process.stdout.write(`\nrecords: ${N.toLocaleString('en')}, batch ${BATCH}, ingest ${ingestSeconds.toFixed(1)} s\n`);
   process.stdout.write(`RSS at each tenth of the ingest (MB): ${marks.join(', ')}\n`);
+  process.stdout.write(`records/s in each tenth of the ingest: ${rates.join(', ')}\n`);
   process.stdout.write(`re-sync of unchanged records: ${Math.round(N / resyncSeconds).toLocaleString('en')} records/s (${resyncSeconds.toFixed(1)} s)\n`);
   process.stdout.write(`ingest: ${Math.round(ingestRate)} records/s, COPY ${Math.round(copyRate)} rows/s, ratio ${(ingestRate / copyRate).toFixed(2)}, peak RSS ${mb(peak)} MB\n`);
 } finally {
