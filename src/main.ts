@@ -126,7 +126,7 @@ export async function serveHub(
     yoga,
     async close() {
       await server.close();
-      await services.exchange?.idle();
+      await services.exchange?.stop();
       await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop(), stopVerification(services)]);
       failures.flush();
     },
@@ -191,6 +191,14 @@ async function startSimulators(config: Config, logger: Logger): Promise<{ env: R
   return { env: { FINANCIAL_INSTITUTIONS_URL: lookup.url }, close: () => lookup.close() };
 }
 
+async function firstRuns(exchange: Exchange, logger: Logger): Promise<void> {
+  for (const d of exchange.definitions.values()) {
+    if (d.kind === 'lookup' || d.enabled === false) continue;
+    const result = await exchange.run(d.id, { startedBy: 'start' }).catch((err: Error) => ({ state: 'failed', error: err.message }));
+    logger.info({ connector: d.id, ...result }, 'first sync of the demo');
+  }
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
@@ -229,6 +237,8 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
     }
     const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
+    // In the demo, every connector runs once at start, one after another, so records arrive at once.
+    if (simulators && schedules) void firstRuns(exchange, logger);
     logger.info(
       { url: `${hub.url}/graphql`, ms: Date.now() - started, sinceProcessStartMs: Math.round(process.uptime() * 1000), embedded: !!opened.embedded, simulators: !!simulators },
       'Huitong is serving',
