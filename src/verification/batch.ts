@@ -9,7 +9,7 @@ import { RUNTIME_GROUP } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { parseAsOf } from '../server/as-of.js';
 import { badUserInput, notFound } from '../server/errors.js';
-import type { Access, VerificationCaller, Verifier } from './verify.js';
+import { storeVerifications, type Access, type StoredVerification, type VerificationCaller, type Verifier } from './verify.js';
 
 /**
  * Batch re-checks (年度复核) on graphile-worker, a PostgreSQL job queue, so several hub processes
@@ -320,10 +320,12 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
         return;
       }
       const accessed: Access[] = [];
+      const decided: StoredVerification[] = [];
       const results = await mapLimit(pending, parallel, async (h) => {
         try {
-          const { verification, accessed: a } = await verifier.verify({ applicant: h.applicant, declaredMembers: h.declared, asOf: batch.checkDate }, caller, { client, batchId });
+          const { verification, accessed: a } = await verifier.verify({ applicant: h.applicant, declaredMembers: h.declared, asOf: batch.checkDate }, caller, { store: false });
           accessed.push(...a);
+          decided.push(verification);
           return { position: h.position, reference: verification.reference, verdict: verification.verdict, error: null };
         } catch (err) {
           // A household that cannot be verified (e.g. its applicant is no longer in the register) is done, with the reason.
@@ -331,6 +333,7 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
         }
       });
       await audit.record(batchAuditDraft(caller, batchId, from, accessed));
+      await storeVerifications(client, decided, batchId);
       await client.query(
         `update verification_batch_item i set status = 'done', reference = r.reference, verdict = r.verdict, error = r.error, done_at = now()
          from jsonb_to_recordset($2::jsonb) as r(position int, reference text, verdict text, error text)

@@ -170,33 +170,83 @@ export function shareholdingSource(pool: pg.Pool): ItemSource<Record<string, Hol
 
 export type DepartmentRecords = Record<string, Record<string, Record<string, unknown>[]>>;
 
+type RecordRow = Provenanced & { resource: string; subject: string; payload: Record<string, unknown> };
+
+/**
+ * Reads `department_record` for many sources at once: every read asked in the same turn of the
+ * event loop (the items of one household, and of the households a batch verifies together) is
+ * one query per moment. Which resources have delivered anything is remembered once seen (a
+ * resource that has delivered records keeps them, as history).
+ */
+export class DepartmentRecordReader {
+  private pending: { resources: readonly string[]; members: readonly string[]; asOf: AsOf; resolve: (rows: RecordRow[]) => void; reject: (err: unknown) => void }[] = [];
+  private readonly delivered = new Set<string>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  read(resources: readonly string[], members: readonly string[], asOf: AsOf): Promise<RecordRow[]> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending.length) setImmediate(() => void this.flush());
+      this.pending.push({ resources, members, asOf, resolve, reject });
+    });
+  }
+
+  /** The resources of which no record at all was delivered (by `asOf`). */
+  async undelivered(resources: readonly string[], asOf: AsOf): Promise<string[]> {
+    const unknown = asOf ? [...resources] : resources.filter((r) => !this.delivered.has(r));
+    if (!unknown.length) return [];
+    const { rows } = await this.pool.query<{ resource: string }>(
+      `select r as resource from unnest($1::text[]) r
+       where exists (select 1 from department_record where resource_code = r ${asOf ? 'and valid_from <= $2' : ''})`,
+      asOf ? [unknown, asOf] : [unknown],
+    );
+    const present = new Set(rows.map((r) => r.resource));
+    if (!asOf) for (const r of present) this.delivered.add(r);
+    return unknown.filter((r) => !present.has(r));
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const byMoment = new Map<AsOf, typeof batch>();
+    for (const b of batch) byMoment.set(b.asOf, [...(byMoment.get(b.asOf) ?? []), b]);
+    await Promise.all(
+      [...byMoment].map(async ([asOf, calls]) => {
+        try {
+          const resources = [...new Set(calls.flatMap((c) => c.resources))];
+          const members = [...new Set(calls.flatMap((c) => c.members))];
+          const params: unknown[] = [resources, members];
+          if (asOf) params.push(asOf);
+          const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
+          const { rows } = await this.pool.query<RecordRow>(
+            `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
+               fetched_at as "fetchedAt", valid_from as "validFrom"
+             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
+            params,
+          );
+          for (const c of calls) {
+            const rs = new Set(c.resources);
+            const ms = new Set(c.members);
+            c.resolve(rows.filter((r) => rs.has(r.resource) && ms.has(r.subject)));
+          }
+        } catch (err) {
+          for (const c of calls) c.reject(err);
+        }
+      }),
+    );
+  }
+}
+
 /**
  * Items read from `department_record` by (resource_code, subject): the current rows, or those valid
  * at `asOf`. A resource of which the hub holds no record at all (its connector never delivered)
  * is `UNAVAILABLE`: an empty answer there would read a missing source as "nothing to declare".
  */
-export function departmentRecordSource(pool: pg.Pool, resources: readonly string[]): ItemSource<DepartmentRecords> {
+export function departmentRecordSource(reader: DepartmentRecordReader, resources: readonly string[]): ItemSource<DepartmentRecords> {
   return {
     gather: (members, asOf) =>
       guarded(resources.join(','), async () => {
-        const params: unknown[] = [resources, members];
-        if (asOf) params.push(asOf);
-        const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
-        const [{ rows }, { rows: present }] = await Promise.all([
-          pool.query<Provenanced & { resource: string; subject: string; payload: Record<string, unknown> }>(
-            `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
-               fetched_at as "fetchedAt", valid_from as "validFrom"
-             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
-            params,
-          ),
-          pool.query<{ resource: string }>(
-            `select r as resource from unnest($1::text[]) r
-             where exists (select 1 from department_record where resource_code = r ${asOf ? 'and valid_from <= $2' : ''})`,
-            asOf ? [resources, asOf] : [resources],
-          ),
-        ]);
-        const delivered = new Set(present.map((p) => p.resource));
-        const missing = resources.filter((r) => !delivered.has(r));
+        const [rows, missing] = await Promise.all([reader.read(resources, members, asOf), reader.undelivered(resources, asOf)]);
         if (missing.length) return unavailable(resources.join(','), `no records delivered yet for ${missing.join(', ')}`);
         const value: DepartmentRecords = Object.fromEntries(resources.map((r) => [r, Object.fromEntries(members.map((m) => [m, []]))]));
         for (const r of rows) value[r.resource][r.subject].push(r.payload);
@@ -264,12 +314,13 @@ export function financialLookupSource(url: string | null, options: { timeoutMs: 
 /** Every item's source (except the household's own), built from the scheme's declarations. */
 export function sourcesFor(items: readonly SchemeItem[], pool: pg.Pool, lookup: { financialUrl: string | null; timeoutMs: number }): Map<string, ItemSource> {
   const sources = new Map<string, ItemSource>();
+  const reader = new DepartmentRecordReader(pool);
   for (const item of items) {
     const s = item.source;
     if (s.kind === 'base-library') {
       if (s.library === 'property') sources.set(item.key, propertySource(pool));
       else if (s.library === 'legal-entities') sources.set(item.key, shareholdingSource(pool));
-    } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(pool, s.resources));
+    } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(reader, s.resources));
     else sources.set(item.key, financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }));
   }
   return sources;

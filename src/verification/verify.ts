@@ -95,7 +95,7 @@ export class Verifier {
   async verify(
     input: { applicant: string; declaredMembers: readonly string[]; asOf?: string | null },
     caller: VerificationCaller,
-    options: { client?: pg.PoolClient; batchId?: string | null } = {},
+    options: { client?: pg.PoolClient; batchId?: string | null; store?: boolean } = {},
   ): Promise<{ verification: StoredVerification; accessed: Access[] }> {
     const started = performance.now();
     const applicant = input.applicant.trim().toUpperCase();
@@ -132,7 +132,8 @@ export class Verifier {
       tookMs: Math.round(performance.now() - started),
       ...decision,
     };
-    await storeVerification(options.client ?? this.pool, verification, options.batchId ?? null);
+    // A batch stores its chunk's verifications together, in the transaction that marks them done.
+    if (options.store !== false) await storeVerifications(options.client ?? this.pool, [verification], options.batchId ?? null);
     return { verification, accessed: this.accessesOf(household.counted, [applicant, ...declared]) };
   }
 
@@ -149,15 +150,16 @@ export class Verifier {
   }
 }
 
-export async function storeVerification(db: pg.Pool | pg.PoolClient, v: StoredVerification, batchId: string | null): Promise<void> {
+/** Stores verifications as decided, in one statement. */
+export async function storeVerifications(db: pg.Pool | pg.PoolClient, list: readonly StoredVerification[], batchId: string | null): Promise<void> {
+  if (!list.length) return;
   await db.query(
     `insert into verification (reference, scheme_code, scheme_version, applicant_id_number, department, system, purpose, case_number,
        verdict, check_date, decided_at, batch_id, result)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      v.reference, v.schemeCode, v.schemeVersion, v.applicantIdNumber, v.caller.department, v.caller.system, v.caller.purpose, v.caller.caseNumber,
-      v.verdict, v.checkDate, v.decidedAt, batchId, JSON.stringify(v),
-    ],
+     select v->>'reference', v->>'schemeCode', v->>'schemeVersion', v->>'applicantIdNumber', v->'caller'->>'department', v->'caller'->>'system',
+       v->'caller'->>'purpose', v->'caller'->>'caseNumber', v->>'verdict', (v->>'checkDate')::date, (v->>'decidedAt')::timestamptz, $2::bigint, v
+     from jsonb_array_elements($1::jsonb) v`,
+    [JSON.stringify(list), batchId],
   );
 }
 
