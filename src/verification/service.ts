@@ -36,7 +36,7 @@ export async function startVerification(hub: HubServices): Promise<VerificationS
   const verifier = new Verifier(hub.db.pool, scheme, { financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs });
   let worker: BatchWorker | null = null;
   if (hub.config.verificationWorkers > 0 && (await jobQueueReady(hub.db.pool))) {
-    worker = await startBatchWorker({ pool: hub.db.pool, verifier, audit: hub.audit.log, logger: hub.logger, concurrency: hub.config.verificationWorkers });
+    worker = await startBatchWorker({ pool: hub.db.pool, verifier, audit: hub.audit.log, logger: hub.logger, concurrency: hub.config.verificationWorkers, staleMs: hub.config.verificationWorkerStaleMs });
   }
   const service = { scheme, verifier, simulator, worker };
   services.set(hub, service);
