@@ -311,8 +311,74 @@ export function financialLookupSource(url: string | null, options: { timeoutMs: 
   };
 }
 
+/**
+ * The hub's query-time `lookup` sources (`src/registries/department/`: timeout, cache, breaker),
+ * as far as verification needs them; described by shape so that this folder imports none of
+ * that folder's internals.
+ */
+export interface QueryTimeLookups {
+  forResource(resource: string):
+    | {
+        readonly name: string;
+        readonly definition: { readonly baseUrl: string | null };
+        lookup(resource: string, subject: string): Promise<
+          { ok: true; records: Record<string, unknown>[]; fetchedAt: string } | { ok: false; reason: string; detail: string }
+        >;
+      }
+    | undefined;
+}
+
+/**
+ * Item 12 through the hub's `lookup` sources: deposits (`balance`; `kind: wealth` is a wealth
+ * product) and securities (`marketValue`), every member and both resources asked in parallel.
+ * Any answer missing, refused or without its number makes the item `UNAVAILABLE`.
+ */
+export function departmentLookupSource(lookups: QueryTimeLookups, deposits: string, securities: string): ItemSource<Record<string, FinancialAssets>> {
+  return {
+    async gather(members) {
+      const depositSource = lookups.forResource(deposits);
+      const securitiesSource = lookups.forResource(securities);
+      const system = depositSource?.name ?? 'financial-institutions';
+      if (!depositSource || !securitiesSource) return unavailable(system, `no lookup source for ${deposits} and ${securities}`);
+      const ask = (source: NonNullable<typeof depositSource>, resource: string) => Promise.all(members.map((m) => source.lookup(resource, m)));
+      const [dep, sec] = await Promise.all([ask(depositSource, deposits), ask(securitiesSource, securities)]);
+      const value: Record<string, FinancialAssets> = {};
+      const times: string[] = [];
+      for (const [i, m] of members.entries()) {
+        const d = dep[i];
+        const s = sec[i];
+        if (!d.ok) return unavailable(depositSource.name, `${deposits}: ${d.reason} (${d.detail})`);
+        if (!s.ok) return unavailable(securitiesSource.name, `${securities}: ${s.reason} (${s.detail})`);
+        times.push(d.fetchedAt, s.fetchedAt);
+        const num = (r: Record<string, unknown>, field: string) => (typeof r[field] === 'number' && Number.isFinite(r[field]) ? (r[field] as number) : null);
+        let deposit = 0;
+        let wealth = 0;
+        let held = 0;
+        for (const r of d.records) {
+          const n = num(r, 'balance');
+          if (n === null) return unavailable(depositSource.name, `${deposits}: a record without balance`);
+          if (r.kind === 'wealth') wealth += n;
+          else deposit += n;
+        }
+        for (const r of s.records) {
+          const n = num(r, 'marketValue');
+          if (n === null) return unavailable(securitiesSource.name, `${securities}: a record without marketValue`);
+          held += n;
+        }
+        value[m] = { deposits: Math.round(deposit * 100) / 100, wealthProducts: Math.round(wealth * 100) / 100, securities: Math.round(held * 100) / 100 };
+      }
+      const systems = [...new Set([depositSource.name, securitiesSource.name])].join(',');
+      return { value, asOf: times.sort().at(-1) ?? new Date().toISOString(), version: 'lookup', system: systems };
+    },
+  };
+}
+
 /** Every item's source (except the household's own), built from the scheme's declarations. */
-export function sourcesFor(items: readonly SchemeItem[], pool: pg.Pool, lookup: { financialUrl: string | null; timeoutMs: number }): Map<string, ItemSource> {
+export function sourcesFor(
+  items: readonly SchemeItem[],
+  pool: pg.Pool,
+  lookup: { financialUrl: string | null; timeoutMs: number; lookups?: QueryTimeLookups | null },
+): Map<string, ItemSource> {
   const sources = new Map<string, ItemSource>();
   const reader = new DepartmentRecordReader(pool);
   for (const item of items) {
@@ -321,7 +387,15 @@ export function sourcesFor(items: readonly SchemeItem[], pool: pg.Pool, lookup: 
       if (s.library === 'property') sources.set(item.key, propertySource(pool));
       else if (s.library === 'legal-entities') sources.set(item.key, shareholdingSource(pool));
     } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(reader, s.resources));
-    else sources.set(item.key, financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }));
+    else {
+      // The hub's configured lookup sources when they serve the item's resources; else the gateway URL.
+      const [deposits, securities] = s.resources ?? [];
+      const configured = deposits && securities && lookup.lookups?.forResource(deposits)?.definition.baseUrl;
+      sources.set(
+        item.key,
+        configured ? departmentLookupSource(lookup.lookups!, deposits, securities) : financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }),
+      );
+    }
   }
   return sources;
 }

@@ -6,7 +6,7 @@ import { parseAsOf } from '../server/as-of.js';
 import { badUserInput, notFound } from '../server/errors.js';
 import { composeHousehold, decide, type Decision, type GatheredItems } from './evaluate.js';
 import { standardFor, type Scheme } from './scheme.js';
-import { isUnavailable, populationSource, sourcesFor, type ItemSource } from './sources.js';
+import { isUnavailable, populationSource, sourcesFor, type ItemSource, type QueryTimeLookups } from './sources.js';
 
 /** Who asked for a verification, and under which purpose and case. */
 export interface VerificationCaller {
@@ -43,6 +43,8 @@ export interface VerifierOptions {
   financialUrl: string | null;
   /** Time a `lookup` source has to answer. (Default: 2000 ms) */
   lookupTimeoutMs?: number;
+  /** The hub's `lookup` sources; item 12 uses them when they serve deposits and securities. (Default: the gateway URL) */
+  lookups?: QueryTimeLookups | null;
   /** Wraps each item's source (the benchmark adds latency to show they are asked in parallel). (Default: none) */
   wrapSource?: (key: string, source: ItemSource) => ItemSource;
 }
@@ -82,7 +84,7 @@ export class Verifier {
     readonly scheme: Scheme,
     options: VerifierOptions,
   ) {
-    this.sources = sourcesFor(scheme.items, pool, { financialUrl: options.financialUrl, timeoutMs: options.lookupTimeoutMs ?? 2000 });
+    this.sources = sourcesFor(scheme.items, pool, { financialUrl: options.financialUrl, timeoutMs: options.lookupTimeoutMs ?? 2000, lookups: options.lookups });
     if (options.wrapSource) for (const [key, source] of this.sources) this.sources.set(key, options.wrapSource(key, source));
     this.population = populationSource(pool);
   }
@@ -143,7 +145,9 @@ export class Verifier {
       if (item.key === 'household') continue;
       const reads =
         READS[item.key] ??
-        (item.source.kind === 'department-record' ? item.source.resources.map((resource) => ({ resource, fields: ['record'] })) : [{ resource: item.resource, fields: ['record'] }]);
+        (item.source.kind === 'department-record' || (item.source.kind === 'lookup' && item.source.resources)
+          ? (item.source.resources ?? []).map((resource) => ({ resource, fields: ['record'] }))
+          : [{ resource: item.resource, fields: ['record'] }]);
       for (const r of reads) accessed.push({ ...r, subjects: [...counted].sort() });
     }
     return accessed;
