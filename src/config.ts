@@ -99,6 +99,8 @@ export interface Config {
   verificationBatchChunk: number;
   /** Concurrent batch jobs per hub process (graphile-worker). (Default: 2) */
   verificationWorkers: number;
+  /** A batch worker silent this long is taken as dead and its jobs are unlocked, in ms. (Default: 30000) */
+  verificationWorkerStaleMs: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -146,6 +148,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lookupTimeoutMs: int(env.HUITONG_LOOKUP_TIMEOUT_MS ?? '2000', 'HUITONG_LOOKUP_TIMEOUT_MS', problems),
     verificationBatchChunk: int(env.HUITONG_VERIFY_BATCH_CHUNK ?? '50', 'HUITONG_VERIFY_BATCH_CHUNK', problems),
     verificationWorkers: int(env.HUITONG_VERIFY_WORKERS ?? '2', 'HUITONG_VERIFY_WORKERS', problems),
+    verificationWorkerStaleMs: int(env.HUITONG_VERIFY_WORKER_STALE_MS ?? '30000', 'HUITONG_VERIFY_WORKER_STALE_MS', problems),
   };
   config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
   if (config.financialUrl && !/^https?:\/\/[^/]/.test(config.financialUrl)) problems.push('HUITONG_FINANCIAL_URL: must be an http:// or https:// URL');

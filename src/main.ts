@@ -68,7 +68,8 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
-      await prepareJobQueue(url);
+      // One role for everything: it may lack the right to create graphile-worker's schema.
+      await prepareJobQueue(url).catch((err: unknown) => logger.warn({ err }, 'job queue not installed: batch verification is off until an owner installs it'));
     }
     return {
       db,
