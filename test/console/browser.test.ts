@@ -142,7 +142,8 @@ describe('the console in a browser', () => {
     await dialog.locator('input[name=mask-field][value=idNumber]').check();
     await dialog.locator('input[name=decisionReason]').fill('按最小必要原则批准');
     await page.click('[data-action=confirm-decision]');
-    await expect.poll(() => page.locator(`#requests tr[data-request="${id}"]`).last().textContent()).toContain('approved');
+    await expect.poll(() => page.locator(`#requests tr[data-request="${id}"] [data-status]`).last().getAttribute('data-status')).toBe('approved');
+    expect(await page.locator(`#requests tr[data-request="${id}"]`).last().textContent()).toContain('已批准');
     const api = await hub.as('public-security', { roles: ['provider'] }).query(`query($id: ID!) { accessRequest(id: $id) { status grant { fields { name level } } } }`, { id });
     expect(api.data.accessRequest.status).toBe('approved');
     expect(api.data.accessRequest.grant.fields).toEqual(expect.arrayContaining([{ name: 'idNumber', level: 'masked' }, { name: 'name', level: 'clear' }]));

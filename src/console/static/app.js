@@ -2,7 +2,7 @@
 // own: roles decide what it shows, the API decides what is allowed, and each action is one
 // GraphQL operation, audited by the hub like any other.
 import { claimsOf, devToken, fieldName, formatTime, gql, GraphQLFailure, saveLang, savedLang } from './common.js';
-import { t } from './i18n.js';
+import { codeName, t } from './i18n.js';
 
 const RESOURCE_FIELDS = `code name nameEn summary provider classification { class category } graphqlType
   items { name title type description sensitivity identifiesPerson mask }
@@ -122,6 +122,10 @@ document.addEventListener('alpine:init', () => {
     },
     fieldName(f) {
       return fieldName(f, this.lang);
+    },
+    /** A code of the API (status, sharing type, sensitivity...) as the reader's language names it. */
+    label(code) {
+      return codeName(this.lang, code);
     },
     time(iso) {
       return formatTime(iso, this.lang);

@@ -47,3 +47,16 @@ export const TEXTS = {
 };
 
 export const t = (lang, key) => TEXTS[lang]?.[key] ?? TEXTS.zh[key] ?? key;
+
+/** Chinese names of the API's codes (statuses, sharing types, sensitivities...); English shows the code. */
+export const CODE_NAMES = {
+  pending: '待审批', approved: '已批准', rejected: '已驳回', revoked: '已撤销', suspended: '已暂停',
+  unconditional: '无条件共享', conditional: '有条件共享', none: '不予共享',
+  public: '公开', internal: '内部', personal: '个人信息', sensitive: '敏感个人信息',
+  base: '基础', theme: '主题', department: '部门',
+  registered: '注册', updated: '更新', retired: '停用', reinstated: '恢复', unchanged: '无变化', refused: '拒绝',
+  query: '查询', sync: '同步', file: '文件', clear: '明文', masked: '脱敏',
+  'real-time': '实时', daily: '每日', weekly: '每周', monthly: '每月', quarterly: '每季度', 'half-yearly': '每半年', yearly: '每年', irregular: '不定期',
+  ok: '成功',
+};
+export const codeName = (lang, code) => (lang === 'zh' && CODE_NAMES[code] ? CODE_NAMES[code] : code);
