@@ -53,6 +53,8 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ART
 /** Demo sign-in: the department and roles chosen on the sign-in page. */
 async function signIn(page: Page, department: string, roles: string[]): Promise<void> {
   await page.goto(`${hub.url}/console`);
+  // Until the web font is in, text reflows and Playwright waits for buttons to hold still.
+  await page.evaluate(() => document.fonts.ready);
   await page.locator('#demo-sign-in select[name=department]').selectOption(department);
   for (const box of await page.locator('#demo-sign-in input[name=role]').all()) {
     const role = await box.getAttribute('value');

@@ -70,6 +70,7 @@ afterAll(async () => {
 async function signedIn(url: string, roles: string[]) {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${url}/console`);
+  await page.evaluate(() => document.fonts.ready);
   await page.locator('#demo-sign-in select[name=department]').selectOption('data-bureau');
   for (const box of await page.locator('#demo-sign-in input[name=role]').all()) {
     if (roles.includes((await box.getAttribute('value'))!)) await box.check();
