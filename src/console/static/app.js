@@ -82,6 +82,7 @@ const KNOWN_EXCHANGE = {
   listField: { name: 'connectors', args: [] },
   runsField: { name: 'syncRuns', args: [{ name: 'connector', type: nonNull('ID') }, { name: 'first', type: nullable('Int') }] },
   quarantineField: { name: 'quarantinedRecords', args: [{ name: 'first', type: nullable('Int') }] },
+  canStart: true,
   actions: [
     { name: 'replayQuarantined', args: [{ name: 'id', type: nonNull('ID') }, { name: 'payload', type: nullable('String') }, { name: 'reason', type: nonNull('String') }] },
     { name: 'discardQuarantined', args: [{ name: 'id', type: nonNull('ID') }, { name: 'reason', type: nonNull('String') }] },
@@ -112,7 +113,7 @@ document.addEventListener('alpine:init', () => {
     requests: { all: [], view: 'inbox', deciding: null, decision: null },
     audit: { subject: '', records: [], searched: false, verification: null },
     connectors: {
-      checked: false, available: false, introspected: false, listField: null, runsField: null, quarantineField: null, actions: [],
+      checked: false, available: false, introspected: false, canStart: false, listField: null, runsField: null, quarantineField: null, actions: [],
       list: [], connectorColumns: [], selected: null, runs: [], runColumns: [], quarantine: [], quarantineColumns: [], acting: null,
     },
     sheet: { available: false, report: null, dryRun: true, reason: '', fileName: '' },
@@ -381,6 +382,7 @@ document.addEventListener('alpine:init', () => {
         c.runsField = q.find((f) => f.name === 'syncRuns') ?? null;
         c.quarantineField = q.find((f) => /quarantine/i.test(f.name)) ?? null;
         c.actions = (data.__schema.mutationType?.fields ?? []).filter((f) => /replay|discard/i.test(f.name) && /quarantin/i.test(f.name));
+        c.canStart = (data.__schema.mutationType?.fields ?? []).some((f) => f.name === 'startSync');
         c.introspected = true;
       } catch {
         const probe = await this.api('{ connectors { id } }').then(() => true, () => false);
@@ -437,6 +439,15 @@ document.addEventListener('alpine:init', () => {
       const { columns, rows } = await this.listOf(c.runsField, KNOWN_EXCHANGE.runColumns, needsConnector ? { connector: c.selected } : {});
       c.runColumns = columns;
       c.runs = rows;
+    },
+    async startSync(id) {
+      try {
+        await this.api(`mutation StartSync($c: ID!) { startSync(connector: $c, reason: "console") { id state } }`, { c: id });
+        this.notice = this.t('saved');
+        await this.loadRuns(id);
+      } catch (err) {
+        this.error = err.message;
+      }
     },
     cell(value) {
       return value === null || value === undefined ? '' : Array.isArray(value) ? value.join('; ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
