@@ -223,6 +223,7 @@ describe('open data and the citizen page in a browser', () => {
     const entry = page.locator('#timeline li', { hasText: 'YZ-2026-0777' });
     await entry.waitFor();
     expect(await entry.textContent()).toContain('民政');
+    expect(await entry.textContent()).not.toContain('low-income-verification'); // the purpose by its name
     await shot(page, '11-citizen');
     // The page's own reading is in the audit trail.
     const entries = await hub.audit.entriesAbout(person.id);

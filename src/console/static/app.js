@@ -1,7 +1,7 @@
 // The console (管理控制台): an Alpine.js page over the hub's GraphQL API. It holds no rights of its
 // own: roles decide what it shows, the API decides what is allowed, and each action is one
 // GraphQL operation, audited by the hub like any other.
-import { claimsOf, devToken, fieldName, formatTime, gql, GraphQLFailure, saveLang, savedLang } from './common.js';
+import { claimsOf, devToken, fieldName, formatTime, gql, GraphQLFailure, purposeName, saveLang, savedLang } from './common.js';
 import { codeName, t } from './i18n.js';
 
 const RESOURCE_FIELDS = `code name nameEn summary provider classification { class category } graphqlType
@@ -134,6 +134,11 @@ document.addEventListener('alpine:init', () => {
     setLang(lang) {
       this.lang = lang;
       saveLang(lang);
+    },
+    purpose(code) {
+      if (!code) return '—';
+      const name = purposeName(code, this.config, this.lang);
+      return name === code ? code : `${name} (${code})`;
     },
     deptName(code) {
       const d = this.config.departments.find((x) => x.code === code);
