@@ -87,7 +87,7 @@ describe('the console in a browser', () => {
     await page.close();
   }, 120_000);
 
-  test('registers a resource through the form: the API’s problems show beside their fields, then it is stored', async () => {
+  test('registers a resource through the form (the API’s problems beside their fields), then retires it', async () => {
     const page = await newPage();
     await signIn(page, 'data-bureau', ['catalog-admin']);
     await page.click('[data-nav=register]');
@@ -123,6 +123,11 @@ describe('the console in a browser', () => {
     const stored = await hub.db.pool.query(`select provider, version from catalog_resource where code = 'health.console-test'`);
     expect(stored.rows[0]).toMatchObject({ provider: 'health', version: 1 });
     await shot(page, '04-registered');
+    // Retire it: the reason is asked for, and the resource leaves discovery.
+    page.once('dialog', (dialog) => void dialog.accept('浏览器测试完毕'));
+    await page.click('[data-action=retire]');
+    await expect.poll(async () => (await hub.db.pool.query(`select retired_at is not null as retired from catalog_resource where code = 'health.console-test'`)).rows[0].retired).toBe(true);
+    await expect.poll(() => page.locator('#resource mark').first().isVisible()).toBe(true);
     await page.close();
   }, 120_000);
 
