@@ -102,7 +102,7 @@ export class TokenVerifier {
     });
     // A citizen token comes from the development issuer or a citizen identity issuer only, and a
     // citizen identity issuer's tokens are never anything else.
-    const citizenIssuer = issuer in (this.options.citizenIssuers ?? {});
+    const citizenIssuer = Object.hasOwn(this.options.citizenIssuers ?? {}, issuer);
     if (payload.kind === 'citizen' || citizenIssuer) {
       if (payload.kind !== 'citizen' || !(citizenIssuer || issuer === DEV_ISSUER)) throw new TokenRefused('wrong-issuer');
       return { principal: citizenOf(payload), expiresAt: (payload.exp! + CLOCK_TOLERANCE_S) * 1000 };
