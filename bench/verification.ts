@@ -91,9 +91,10 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   await batchWorker.stop();
-  const rate = HOUSEHOLDS / seconds;
+  const total = progress?.total ?? HOUSEHOLDS;
+  const rate = total / seconds;
   process.stderr.write('\n');
-  process.stdout.write(`3. batch of ${fmt(HOUSEHOLDS)} households: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} households/s; ${fmt(PROJECTED)} households ≈ ${(PROJECTED / rate / 60).toFixed(1)} min (target < 60 min)\n`);
+  process.stdout.write(`3. batch of ${fmt(total)} households: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} households/s; ${fmt(PROJECTED)} households ≈ ${(PROJECTED / rate / 60).toFixed(1)} min (target < 60 min)\n`);
   process.stdout.write(`   summary: ${JSON.stringify(progress?.summary)}\n`);
   await hub.close();
   await local.close();
@@ -118,7 +119,9 @@ async function seedHouseholds(pool: pg.Pool, n: number): Promise<Household[]> {
   const records: unknown[][] = [];
   for (let i = 0; i < n; i++) {
     const county = counties[i % counties.length];
-    const ids = [0, 1, 2, 3].map((k) => makeIdNumber(county, k < 2 ? `19${70 + (i % 20)}-0${1 + k}-1${k}` : `20${10 + (i % 8)}-0${k}-0${1 + (i % 9)}`, (i * 4 + k) % 1000, k % 2 ? 'female' : 'male'));
+    // Unique by construction: a birth day per household (from 1960), a sequence per member.
+    const born = new Date(Date.UTC(1960, 0, 1 + Math.floor(i / counties.length))).toISOString().slice(0, 10);
+    const ids = [0, 1, 2, 3].map((k) => makeIdNumber(county, born, 1 + k * 2, k % 2 ? 'female' : 'male'));
     if (new Set(ids).size < 4 || ids.some((id) => used.has(id))) continue;
     for (const id of ids) used.add(id);
     divisionOf.set(ids[0], county);

@@ -1,16 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadDevIssuer, ROLES, type Role } from './access/index.js';
-import { keyCommand } from './access/key-command.js';
-import { auditCommand } from './audit/command.js';
-import { catalogCommand } from './catalog/cli.js';
-import { connectorsCommand, quarantineCommand, syncCommand } from './exchange/cli.js';
 import { readConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
-import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
-import { verifyCommand } from './verification/command.js';
-import { seedVerificationDemo } from './verification/demo.js';
-import { parseIdNumber } from './registries/population/index.js';
 
 interface Command {
   summary: string;
@@ -18,87 +8,34 @@ interface Command {
   run(args: string[], config: Config, logger: Logger): Promise<void>;
 }
 
+/** A mistake in the command line: reported with the usage, exit 2. */
+class UsageError extends Error {}
+
+/**
+ * A command whose code is imported only when it runs: the help and `huitong token` load no
+ * database, server or catalogue code (measured: see README, "The command line").
+ */
+const lazy = (summary: string, usage: string, load: () => Promise<Pick<Command, 'run'>>): Command => ({
+  summary,
+  usage,
+  run: async (args, config, logger) => (await load()).run(args, config, logger),
+});
+
+const ROLE_NAMES = ['consumer', 'provider', 'catalog-admin', 'auditor', 'platform-admin'];
+
 const commands: Record<string, Command> = {
-  catalog: catalogCommand,
-  serve: {
-    summary: 'run the exchange (embedded PostgreSQL unless DATABASE_URL is set)',
-    usage: 'huitong serve',
-    async run(_args, config, logger) {
-      const hub = await startHub(config, logger);
-      process.stdout.write(`\nHuitong is serving GraphQL at ${hub.url}/graphql\n\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        // A signal to the process group reaches npm too, which passes it on: the second is expected.
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
-        hub.close().then(
-          () => {
-            logger.info('stopped cleanly');
-            process.exit(0);
-          },
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      // Our own handlers only, added beside any others (tsx's included): the embedded PostgreSQL
-      // runs in a process group of its own, and is stopped last, after the pool has closed.
-      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
-    },
-  },
-  migrate: {
-    summary: 'apply pending database migrations',
-    usage: 'huitong migrate',
-    async run(_args, config, logger) {
-      const opened = await openDatabase(config, logger);
-      await opened.close();
-      process.stdout.write('migrations are current\n');
-    },
-  },
-  seed: {
-    summary: 'register departments and purposes, and load the demo data (or a synthetic city of --persons) into an empty hub',
-    usage: 'huitong seed [--scale N] [--persons N] [--seed S] [--replace]',
-    async run(args, config, logger) {
-      const { values } = parseArgs({
-        args,
-        options: { scale: { type: 'string', default: '0' }, persons: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
-      });
-      const scale = Number(values.scale);
-      const persons = values.persons === undefined ? undefined : Number(values.persons);
-      const seed = values.seed === undefined ? undefined : Number(values.seed);
-      if (!(scale >= 0)) throw new UsageError('--scale N: a number, e.g. 5 for about 550,000 standard addresses');
-      if (persons !== undefined && !(Number.isInteger(persons) && persons > 0)) throw new UsageError(`--persons ${values.persons}: a positive whole number`);
-      if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: a whole number`);
-      // Seeding drops and rebuilds the libraries' indexes: as the tables' owner.
-      const opened = await openDatabase(config, logger, { as: 'owner' });
-      try {
-        const registered = await withCommandTrail(config, opened.db, 'seed', (trail) =>
-          prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger }),
-        );
-        process.stdout.write(`registered ${registered.departments} departments and ${registered.purposes} purposes\n`);
-        if (scale) await seedSpatial(opened.db.pool, { scale, onProgress: (step, n) => process.stdout.write(`${step}: ${n}\n`) });
-        if (persons === undefined && seed === undefined && !values.replace) {
-          const loaded = await withCommandTrail(config, opened.db, 'seed', (trail) => loadDemo(opened.db, logger, trail));
-          if (loaded) await seedVerificationDemo(opened.db.pool);
-          process.stdout.write(`${loaded ? 'demo data loaded' : 'demo data was already there'}\n`);
-          return;
-        }
-        const started = Date.now();
-        const progress = (written: number, total: number) => {
-          const s = (Date.now() - started) / 1000;
-          process.stderr.write(`\r${written.toLocaleString('en')} / ${total.toLocaleString('en')} persons, ${Math.round(written / s).toLocaleString('en')}/s   `);
-        };
-        const counts = await seedCity(opened.db.pool, { persons, seed, replace: values.replace, progress });
-        await markDemoLoaded(opened.db);
-        const s = (Date.now() - started) / 1000;
-        process.stdout.write(`\nseeded in ${s.toFixed(1)} s (${Math.round(counts.persons / s).toLocaleString('en')} persons/s): ${JSON.stringify(counts)}\n`);
-      } finally {
-        await opened.close();
-      }
-    },
-  },
+  catalog: lazy(
+    'register catalogue resources from catalog/resources/, or import a spreadsheet (see README)',
+    'huitong catalog sync [--dry-run] | huitong catalog import FILE.xlsx|FILE.csv [--dry-run] [--reason TEXT]',
+    async () => (await import('./catalog/cli.js')).catalogCommand,
+  ),
+  serve: lazy('run the exchange (embedded PostgreSQL unless DATABASE_URL is set)', 'huitong serve', async () => (await import('./commands.js')).heavyCommands.serve),
+  migrate: lazy('apply pending database migrations', 'huitong migrate', async () => (await import('./commands.js')).heavyCommands.migrate),
+  seed: lazy(
+    'register departments and purposes, and load the demo data (or a synthetic city of --persons) into an empty hub',
+    'huitong seed [--scale N] [--persons N] [--seed S] [--replace]',
+    async () => (await import('./commands.js')).heavyCommands.seed,
+  ),
   token: {
     summary: 'print a JWT from the local development issuer',
     usage: 'huitong token --dept CODE --role ROLE [--role ROLE...] [--system ID] [--ttl 1h] | huitong token --citizen ID_NUMBER [--ttl 15m]',
@@ -113,8 +50,11 @@ const commands: Record<string, Command> = {
           citizen: { type: 'string' },
         },
       });
+      // The issuer's own file only (jose): not the access folder's index, which brings the database.
+      const { loadDevIssuer } = await import('./access/dev-issuer.js');
       if (values.citizen !== undefined) {
         // A citizen token signs a person in to their own access log (myAccessLog) and nothing else.
+        const { parseIdNumber } = await import('./registries/population/id-number.js');
         const id = values.citizen.trim().toUpperCase();
         if (!/^\d{17}[\dX]$/.test(id) || !parseIdNumber(id).ok) throw new UsageError(`--citizen ${values.citizen}: not a valid 18-character citizen ID number`);
         const ttl = values.ttl ?? '15m';
@@ -126,24 +66,25 @@ const commands: Record<string, Command> = {
       values.ttl ??= '1h';
       if (!values.dept) throw new UsageError('--dept is required, e.g. --dept civil-affairs');
       const roles = values.role?.length ? values.role : ['consumer'];
-      const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-      if (unknown.length) throw new UsageError(`--role ${unknown.join(', ')}: not one of ${ROLES.join(', ')}`);
+      const unknown = roles.filter((r) => !ROLE_NAMES.includes(r));
+      if (unknown.length) throw new UsageError(`--role ${unknown.join(', ')}: not one of ${ROLE_NAMES.join(', ')}`);
       if (!/^\d+[smhd]$/.test(values.ttl)) throw new UsageError(`--ttl ${values.ttl}: use a number and s, m, h or d, e.g. 1h`);
       const issuer = await loadDevIssuer(config.dataDir);
       const token = await issuer.sign(
-        { department: values.dept, roles: roles as Role[], system: values.system, ttl: values.ttl },
+        { department: values.dept, roles: roles as Parameters<typeof issuer.sign>[0]['roles'], system: values.system, ttl: values.ttl },
         config.jwtAudience,
       );
       process.stdout.write(`${token}\n`);
     },
   },
   key: {
-    summary: `${keyCommand.summary}; or make a new hub key, keeping the old one for verification`,
-    usage: `${keyCommand.usage} | huitong key rotate-hub`,
+    summary: 'register a department system’s public key and roles, or revoke a key (audited); or make a new hub key, keeping the old one for verification',
+    usage:
+      'huitong key register --dept CODE --system ID --kid KID --alg RS256|ES256|EdDSA --jwk FILE --roles ROLE[,ROLE] [--reason TEXT] | huitong key revoke --kid KID --reason TEXT | huitong key rotate-hub',
     async run(args, config, logger) {
-      if (args[0] !== 'rotate-hub') return keyCommand.run(args, config, logger);
+      if (args[0] !== 'rotate-hub') return (await import('./access/key-command.js')).keyCommand.run(args, config, logger);
       if (args.length > 1) throw new UsageError('rotate-hub takes no options');
-      const { rotateHubKey } = await import('./audit/index.js');
+      const { rotateHubKey } = await import('./audit/hub-key.js');
       const rotated = await rotateHubKey(config.dataDir);
       logger.info(rotated, 'hub key rotated');
       process.stdout.write(
@@ -153,14 +94,33 @@ const commands: Record<string, Command> = {
       );
     },
   },
-  audit: auditCommand,
-  connectors: connectorsCommand,
-  sync: syncCommand,
-  quarantine: quarantineCommand,
-  verify: verifyCommand,
+  audit: lazy(
+    'walk the audit chain and its signed checkpoints (in the database and in the checkpoint file), and name what was changed, removed, reordered or reset',
+    'huitong audit verify',
+    async () => (await import('./audit/command.js')).auditCommand,
+  ),
+  connectors: lazy(
+    'check the connector definitions under connectors/ (every problem by file and path), or list them with their last run',
+    'huitong connectors check | huitong connectors list',
+    async () => (await import('./exchange/cli.js')).connectorsCommand,
+  ),
+  sync: lazy(
+    'run a connector now, showing progress (--full: re-read the whole source and report what differs)',
+    'huitong sync CONNECTOR [--full] [--batch-size N]',
+    async () => (await import('./exchange/cli.js')).syncCommand,
+  ),
+  quarantine: lazy(
+    'list quarantined records, show one, replay one (as delivered or fixed) or discard one',
+    'huitong quarantine list [--connector ID] [--state open|replayed|discarded] | show ID | replay ID [--payload JSON] --reason TEXT | discard ID --reason TEXT',
+    async () => (await import('./exchange/cli.js')).quarantineCommand,
+  ),
+  verify: lazy(
+    'batch low-income verification on the job queue: start, resume, pause, show progress, export CSV',
+    'huitong verify batch [--name N] [--file households.csv] [--as-of YYYY-MM-DD] [--case CASE] [--dept civil-affairs] [--no-wait]\n' +
+      '         huitong verify batch --resume ID | --pause ID | --status ID | --csv ID [--out FILE]',
+    async () => (await import('./verification/command.js')).verifyCommand,
+  ),
 };
-
-class UsageError extends Error {}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -192,9 +152,14 @@ async function main(argv: string[]): Promise<number> {
     await command.run(args, config, logger);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || (err as Error).constructor?.name === 'UsageError' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`${(err as Error).message}\nUsage: ${command.usage}\n`);
       return 2;
+    }
+    // Refused input (a spreadsheet, a declaration): the report is printed; the command ends with it.
+    if ((err as { code?: string }).code === 'ERR_HUITONG_REFUSED') {
+      process.stderr.write(`huitong ${name}: ${(err as Error).message}\n`);
+      return 1;
     }
     logger.error({ err }, `${name} failed`);
     process.stderr.write(`huitong ${name} failed: ${(err as Error).message}\n`);

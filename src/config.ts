@@ -73,6 +73,8 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   /** PostgreSQL `statement_timeout` in milliseconds for the hub's queries; the client gives up 1 s after it if the server is silent. (Default: 10000) */
   dbStatementTimeoutMs: number;
+  /** Failed restarts in a row of a dead embedded PostgreSQL before the hub gives up and `/healthz` fails. (Default: 8, about a minute) */
+  embeddedPgMaxRestarts: number;
   /** Where rate-limit counts live: `memory` (per hub instance) or `postgres` (shared by every instance on the database). (Default: memory) */
   rateLimitStore: 'memory' | 'postgres';
   /** Port of the simulated financial-institutions lookup system. (Default: 0, a free port) */
@@ -97,6 +99,8 @@ export interface Config {
   verificationBatchChunk: number;
   /** Concurrent batch jobs per hub process (graphile-worker). (Default: 2) */
   verificationWorkers: number;
+  /** A batch worker silent this long is taken as dead and its jobs are unlocked, in ms. (Default: 30000) */
+  verificationWorkerStaleMs: number;
 }
 
 /** Reads every setting once, and reports all problems together rather than the first. */
@@ -133,6 +137,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: int(env.HUITONG_DB_CONNECT_TIMEOUT_MS ?? '3000', 'HUITONG_DB_CONNECT_TIMEOUT_MS', problems),
     dbAcquireTimeoutMs: int(env.HUITONG_DB_ACQUIRE_TIMEOUT_MS ?? '3000', 'HUITONG_DB_ACQUIRE_TIMEOUT_MS', problems),
     dbStatementTimeoutMs: int(env.HUITONG_DB_STATEMENT_TIMEOUT_MS ?? '10000', 'HUITONG_DB_STATEMENT_TIMEOUT_MS', problems),
+    embeddedPgMaxRestarts: int(env.HUITONG_PG_MAX_RESTARTS ?? '8', 'HUITONG_PG_MAX_RESTARTS', problems),
     rateLimitStore: oneOf(env.HUITONG_RATE_LIMIT_STORE ?? 'memory', 'HUITONG_RATE_LIMIT_STORE', ['memory', 'postgres'] as const, problems),
     simLookupPort: int(env.HUITONG_SIM_LOOKUP_PORT ?? '0', 'HUITONG_SIM_LOOKUP_PORT', problems),
     simulators: false,
@@ -143,6 +148,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lookupTimeoutMs: int(env.HUITONG_LOOKUP_TIMEOUT_MS ?? '2000', 'HUITONG_LOOKUP_TIMEOUT_MS', problems),
     verificationBatchChunk: int(env.HUITONG_VERIFY_BATCH_CHUNK ?? '50', 'HUITONG_VERIFY_BATCH_CHUNK', problems),
     verificationWorkers: int(env.HUITONG_VERIFY_WORKERS ?? '2', 'HUITONG_VERIFY_WORKERS', problems),
+    verificationWorkerStaleMs: int(env.HUITONG_VERIFY_WORKER_STALE_MS ?? '30000', 'HUITONG_VERIFY_WORKER_STALE_MS', problems),
   };
   config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
   if (config.financialUrl && !/^https?:\/\/[^/]/.test(config.financialUrl)) problems.push('HUITONG_FINANCIAL_URL: must be an http:// or https:// URL');

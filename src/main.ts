@@ -12,6 +12,7 @@ import { loadReferenceData } from './registries/index.js';
 import { createLookupSources } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { HubHealth } from './server/health.js';
+import { HubMetrics } from './server/metrics.js';
 import { RepeatedFailures } from './server/throttle.js';
 import { loadDemo } from './simulate/index.js';
 import { startDepartmentSimulators } from './simulate/departments/index.js';
@@ -67,7 +68,8 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     if (ownerUrl === url) {
       const applied = await migrate(db);
       if (applied.length) logger.info({ applied }, 'migrations applied');
-      await prepareJobQueue(url);
+      // One role for everything: it may lack the right to create graphile-worker's schema.
+      await prepareJobQueue(url).catch((err: unknown) => logger.warn({ err }, 'job queue not installed: batch verification is off until an owner installs it'));
     }
     return {
       db,
@@ -116,6 +118,7 @@ export async function serveHub(
     exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
   await startVerification(services);
+  services.metrics = new HubMetrics(services);
   const yoga = createHubYoga(services, options);
   const server = await listen(services, yoga, config.port, config.host);
   return {
@@ -124,7 +127,7 @@ export async function serveHub(
     yoga,
     async close() {
       await server.close();
-      await services.exchange?.idle();
+      await services.exchange?.stop();
       await Promise.all([services.audit.log.close(), services.identity.close(), catalog.stop(), stopVerification(services)]);
       failures.flush();
     },
@@ -189,10 +192,22 @@ async function startSimulators(config: Config, logger: Logger): Promise<{ env: R
   return { env: { FINANCIAL_INSTITUTIONS_URL: lookup.url }, handle: lookup, close: () => lookup.close() };
 }
 
+async function firstRuns(exchange: Exchange, logger: Logger): Promise<void> {
+  for (const d of exchange.definitions.values()) {
+    if (d.kind === 'lookup' || d.enabled === false) continue;
+    const result = await exchange.run(d.id, { startedBy: 'start' }).catch((err: Error) => ({ state: 'failed', error: err.message }));
+    logger.info({ connector: d.id, ...result }, 'first sync of the demo');
+  }
+}
+
 /** Everything `npm start` does: database, catalogue registers, demo data on first start, HTTP. */
 export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
   const started = Date.now();
+  // Progress for what can be slow: each step says how long it took.
+  const step = (msg: string, since: number) => logger.info({ ms: Date.now() - since }, `start: ${msg}`);
+  logger.info({ loadMs: Math.round(process.uptime() * 1000) }, 'start: code loaded');
   const opened = await openDatabase(config, logger, { attach: false, command: 'huitong serve' });
+  step('database open and migrated', started);
   try {
     // Before anything is audited: a missing key on a hub with history stops the start here, naming the file.
     const checkpointFile = new CheckpointFile(config.auditCheckpointFile);
@@ -201,14 +216,18 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       onCreated: (kid, file) => logger.info({ kid, file }, 'hub key created (first start of a hub with no audit history)'),
     });
     await withCommandTrail(config, opened.db, 'start', async (trail) => {
+      const registering = Date.now();
       await prepareRegisters(opened.db.pool, trail, { operator: config.operatorDepartment, logger });
+      step('registers, catalogue and reference data synced', registering);
       if (config.loadDemo) await loadDemoAsOwner(opened, config, logger, trail);
     });
+    const serving = Date.now();
     const lookupSimulator = await startSimulators(config, logger);
     const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, dir: config.connectorsDir ?? undefined, env: { ...lookupSimulator.env, ...process.env } }) }).catch(async (err) => {
       await lookupSimulator.close();
       throw err;
     });
+    step('identity, audit trail and catalogue in memory; listening', serving);
     const exchange = hub.services.exchange!;
     const simulators = config.simulators
       ? await startDepartmentSimulators({ adminUrl: opened.embedded?.adminUrl ?? opened.ownerUrl, pool: opened.db.pool, dataDir: config.dataDir, records: config.simulatorRecords, logger })
@@ -221,7 +240,12 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     // The lookup simulator's switches change at run time through the same mutation (setSimulatorSwitches).
     if (lookupSimulator.handle) exchange.simulators.set('financial-regulator-lookup', lookupSimulator.handle);
     const schedules = config.scheduleSyncs ? scheduleConnectors(exchange) : null;
-    logger.info({ url: `${hub.url}/graphql`, ms: Date.now() - started, embedded: !!opened.embedded, simulators: !!simulators }, 'Huitong is serving');
+    // In the demo, every connector runs once at start, one after another, so records arrive at once.
+    if (simulators && schedules) void firstRuns(exchange, logger);
+    logger.info(
+      { url: `${hub.url}/graphql`, ms: Date.now() - started, sinceProcessStartMs: Math.round(process.uptime() * 1000), embedded: !!opened.embedded, simulators: !!simulators },
+      'Huitong is serving',
+    );
     return {
       ...hub,
       async close() {

@@ -68,9 +68,17 @@ export class TokenVerifier {
     for (const [issuer, url] of Object.entries(options.citizenIssuers ?? {})) this.keySets.set(issuer, remoteKeySet(url));
   }
 
+  /** Verifications answered from the cache, and those that verified anew, for the `/metrics` page. */
+  cacheHits = 0;
+  cacheMisses = 0;
+
   async verify(token: string): Promise<Principal> {
     const cached = this.verified.get(token);
-    if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    if (cached && cached.expiresAt > Date.now()) {
+      this.cacheHits += 1;
+      return cached.principal;
+    }
+    this.cacheMisses += 1;
     if (cached) this.verified.delete(token);
     try {
       const { principal, expiresAt } = await this.verifyAnew(token);
@@ -94,7 +102,7 @@ export class TokenVerifier {
     });
     // A citizen token comes from the development issuer or a citizen identity issuer only, and a
     // citizen identity issuer's tokens are never anything else.
-    const citizenIssuer = issuer in (this.options.citizenIssuers ?? {});
+    const citizenIssuer = Object.hasOwn(this.options.citizenIssuers ?? {}, issuer);
     if (payload.kind === 'citizen' || citizenIssuer) {
       if (payload.kind !== 'citizen' || !(citizenIssuer || issuer === DEV_ISSUER)) throw new TokenRefused('wrong-issuer');
       return { principal: citizenOf(payload), expiresAt: (payload.exp! + CLOCK_TOLERANCE_S) * 1000 };

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { CheckpointFile, FileCheckpoint } from './checkpoint-file.js';
 import { signCheckpoint } from './checkpoints.js';
 import { entryHash, type AuditDraft, type AuditEntry } from './entry.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { HubKeyRing } from './hub-key.js';
 
 export interface AuditLogOptions {
@@ -44,7 +45,10 @@ export class AuditLog {
   /** Entries and appends written so far: their ratio shows how well group commit works. */
   entriesWritten = 0;
   batchesWritten = 0;
+  /** Called after each batch is durable (or failed), with its size and seconds from append to durable: for `/metrics`. */
+  onBatch: ((entries: number, seconds: number, ok: boolean) => void) | null = null;
   private queue: Pending[] = [];
+  private unavailable: { err: unknown; until: number } | null = null;
   private draining: Promise<void> | null = null;
   private readonly settling = new Set<Promise<void>>();
   private head: Head | null = null;
@@ -68,8 +72,13 @@ export class AuditLog {
     this.timer.unref();
   }
 
-  /** Resolves with the entry's place in the chain once it is durably committed; rejects if it could not be. */
+  /**
+   * Resolves with the entry's place in the chain once it is durably committed; rejects if it could not be.
+   * For a second after a write failed because the database did not answer, rejects at once: callers
+   * get their `AUDIT_UNAVAILABLE` without queueing behind writes that would time out too.
+   */
   record(draft: AuditDraft): Promise<number> {
+    if (this.unavailable && Date.now() < this.unavailable.until) return Promise.reject(this.unavailable.err);
     return new Promise((resolve, reject) => {
       this.queue.push({ draft, resolve, reject });
       this.draining ??= this.drain();
@@ -121,15 +130,27 @@ export class AuditLog {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
+        const started = performance.now();
         const seqs = await this.write(batch.map((p) => p.draft));
         const settled = this.durable().then(
-          () => batch.forEach((p, i) => p.resolve(seqs[i])),
-          (err: unknown) => batch.forEach((p) => p.reject(err)),
+          () => {
+            this.onBatch?.(batch.length, (performance.now() - started) / 1000, true);
+            batch.forEach((p, i) => p.resolve(seqs[i]));
+          },
+          (err: unknown) => {
+            this.onBatch?.(batch.length, (performance.now() - started) / 1000, false);
+            batch.forEach((p) => p.reject(err));
+          },
         );
         this.settling.add(settled);
         void settled.finally(() => this.settling.delete(settled));
       } catch (err) {
         for (const p of batch) p.reject(err);
+        if (isDatabaseUnavailable(err)) {
+          // Those queued meanwhile would wait as long only to fail the same way.
+          this.unavailable = { err, until: Date.now() + 1000 };
+          for (const p of this.queue.splice(0)) p.reject(err);
+        }
       }
     }
     this.draining = null;

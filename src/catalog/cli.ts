@@ -14,6 +14,8 @@ const USAGE = 'huitong catalog sync [--dry-run] | huitong catalog import FILE.xl
 
 // The CLI reports errors whose code starts with ERR_PARSE_ARGS as usage errors (exit 2).
 const usage = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_CATALOG' });
+// A refusal whose report is already printed: the command ends with it (exit 1), no log line or stack.
+const refusal = (message: string) => Object.assign(new Error(message), { code: 'ERR_HUITONG_REFUSED' });
 
 function describe(o: Outcome): string {
   if (o.change === 'refused') return `refused     ${o.code ?? o.source}\n${o.problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`;
@@ -46,9 +48,9 @@ export const catalogCommand = {
         try {
           const outcomes = await syncResources(opened.db.pool, trail, { dryRun, operator: config.operatorDepartment });
           process.stdout.write(`${outcomes.map(describe).join('\n')}\n${dryRun ? 'dry run: nothing stored\n' : ''}`);
-          if (outcomes.some((o) => o.change === 'refused')) throw new Error('some declarations are refused');
+          if (outcomes.some((o) => o.change === 'refused')) throw refusal('some declarations are refused: nothing stored');
         } catch (err) {
-          if (err instanceof DeclarationError) throw new Error(err.message);
+          if (err instanceof DeclarationError) throw refusal(err.message);
           throw err;
         }
         return;
@@ -64,8 +66,8 @@ export const catalogCommand = {
         process.stdout.write(`row ${String(r.row).padEnd(4)} ${r.change.padEnd(11)} ${r.code ?? ''}${r.problems.map((p) => `\n  - ${p}`).join('')}\n`);
       }
       const refused = reports.some((r) => r.change === 'refused');
-      process.stdout.write(refused ? 'refused: nothing stored\n' : dryRun ? 'dry run: nothing stored\n' : 'imported\n');
-      if (refused) throw new Error('some rows are refused');
+      if (refused) throw refusal(`refused, nothing stored (${reports.filter((r) => r.problems.length).length} row(s) with problems)`);
+      process.stdout.write(dryRun ? 'dry run: nothing stored\n' : 'imported\n');
     } finally {
       await trail?.close();
       await opened.close();

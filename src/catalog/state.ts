@@ -52,7 +52,11 @@ export class CatalogState implements PolicySource {
     return this.loading;
   }
 
+  /** Loads completed, for the `/metrics` page. */
+  reloads = 0;
+
   private async load(): Promise<void> {
+    this.reloads += 1;
     const [resources, grants] = await Promise.all([
       this.pool.query<{ code: string; declaration: ResourceDeclaration; version: number }>('select code, declaration, version from catalog_resource where retired_at is null'),
       this.pool.query<Grant>(

@@ -45,11 +45,14 @@ export function createConsoleRoutes(hub: HubServices) {
 
   /**
    * Before sign-in the page knows whether demo sign-in is offered, and the registered departments'
-   * names (public: the citizen's page names who read their data by them).
+   * and purposes' names (public: the citizen's page names who read their data, and why, by them).
    */
   async function configOf() {
-    const { rows } = await hub.db.pool.query<{ code: string; name: string; nameEn: string }>('select code, name, name_en as "nameEn" from department order by code');
-    return { mode: hub.config.mode, operator: hub.config.operatorDepartment, devSignIn: hub.config.devIssuer, roles: ROLES, departments: rows };
+    const [departments, purposes] = await Promise.all([
+      hub.db.pool.query<{ code: string; name: string; nameEn: string }>('select code, name, name_en as "nameEn" from department order by code'),
+      hub.db.pool.query<{ code: string; name: string }>('select code, name from purpose order by code'),
+    ]);
+    return { mode: hub.config.mode, operator: hub.config.operatorDepartment, devSignIn: hub.config.devIssuer, roles: ROLES, departments: departments.rows, purposes: purposes.rows };
   }
 
   /**

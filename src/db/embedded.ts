@@ -83,7 +83,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const running = runningPostmaster(databaseDir);
   if (running) {
     const owner = readOwner(dir);
-    if (owner && alive(owner.pid)) {
+    if (owner && alive(owner.pid) && isNode(owner.pid)) {
       if (options.attach) {
         logger.debug({ pid: running.pid, port: running.port, owner }, 'using the embedded PostgreSQL of the running hub');
         const { urlFor, adminUrl } = urls(running.port);
@@ -244,6 +244,15 @@ function runningPostmaster(databaseDir: string): { pid: number; port: number } |
     // no /proc (not Linux): trust the pid file
   }
   return { pid, port };
+}
+
+/** Whether `pid` is a node process (an owner's pid reused by another program is no owner). */
+function isNode(pid: number): boolean {
+  try {
+    return /node|huitong/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust the owner file
+  }
 }
 
 function alive(pid: number): boolean {

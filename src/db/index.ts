@@ -1,27 +1,27 @@
-import { MikroORM } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
-import { catalogEntities } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
-import { migrations } from './migrations/index.js';
 import { ensureEmbeddedRuntimeUser, withCredentials } from './roles.js';
 
+export { isDatabaseUnavailable } from './unavailable.js';
 export { startEmbeddedPostgres, type EmbeddedServer, type EmbeddedState } from './embedded.js';
 export { ensureLogin, grantRuntime, RUNTIME_GROUP, userOf, withCredentials } from './roles.js';
 export { applyVersion, VERSION_COLUMNS, versionColumns, versionAt, withProvenance, type Applied, type IncomingVersion, type Provenance, type VersionedTable } from './versions.js';
 
 /**
- * The hub's handle on PostgreSQL: a `pg` pool for hot paths (plain SQL, one round trip per
- * look-up) and a MikroORM instance for entities and migrations.
+ * The hub's handle on PostgreSQL: a `pg` pool (plain SQL, one round trip per look-up). MikroORM
+ * runs the migrations only, and is loaded only when one is pending: it takes seconds to load,
+ * which a restart does not need.
  */
 export interface Database {
   url: string;
   pool: pg.Pool;
   /** Timeouts for connections made outside the pool (the audit appender, listeners), as the pool's. */
   clientOptions: DatabaseTimeouts & pg.ClientConfig;
-  orm: MikroORM;
   close(): Promise<void>;
 }
 
@@ -62,34 +62,68 @@ export async function connectDatabase(url: string, options: { poolMax: number; l
   const clientOptions = pgTimeouts(timeouts);
   const pool = new pg.Pool({ connectionString: url, max: options.poolMax, types, ...clientOptions, connectionTimeoutMillis: timeouts.acquireTimeoutMs || undefined });
   pool.on('error', (err) => options.logger.warn({ err }, 'idle PostgreSQL connection failed'));
-  const orm = await MikroORM.init({
-    clientUrl: url,
-    entities: [...catalogEntities],
-    extensions: [Migrator],
-    migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, silent: true },
-    pool: { min: 0, max: 4, ...(timeouts.acquireTimeoutMs ? { acquireTimeoutMillis: timeouts.acquireTimeoutMs } : {}) },
-    allowGlobalContext: false,
-    debug: false,
-  });
   return {
     url,
     pool,
     clientOptions,
-    orm,
     async close() {
-      await Promise.allSettled([pool.end(), orm.close(true)]);
+      await pool.end();
     },
   };
 }
 
+/** MikroORM's migrator on `url`, for the time `work` takes. */
+async function withMigrator<T>(url: string, work: (migrator: Migrator) => Promise<T>): Promise<T> {
+  const [{ MikroORM }, { Migrator: MigratorExtension }, { migrations }, { catalogEntities }] = await Promise.all([
+    import('@mikro-orm/postgresql'),
+    import('@mikro-orm/migrations'),
+    import('./migrations/index.js'),
+    import('../catalog/entities.js'),
+  ]);
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities: [...catalogEntities],
+    extensions: [MigratorExtension],
+    migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, silent: true },
+    pool: { min: 0, max: 1 },
+    allowGlobalContext: false,
+    debug: false,
+  });
+  try {
+    return await work(orm.getMigrator());
+  } finally {
+    await orm.close(true);
+  }
+}
+
 /** Applies pending migrations; returns the names of those applied. */
 export async function migrate(db: Database): Promise<string[]> {
-  const applied = await db.orm.getMigrator().up();
+  if (!(await pendingMigrations(db)).length) return [];
+  const applied = await withMigrator(db.url, (migrator) => migrator.up());
   return applied.map((m) => m.name);
 }
 
+const MIGRATIONS_DIR = path.join(import.meta.dirname, 'migrations');
+let migrationNames: Promise<string[]> | null = null;
+
+/**
+ * Migrations not yet applied, by plain SQL: the migration files (`Migration<prefix><Name>.ts`, or
+ * `.js` in a build) against MikroORM's table of applied ones. A file missing from
+ * `migrations/index.ts` stays pending, and `/readyz` says so.
+ */
 export async function pendingMigrations(db: Database): Promise<string[]> {
-  return (await db.orm.getMigrator().getPendingMigrations()).map((m) => m.name);
+  migrationNames ??= readdir(MIGRATIONS_DIR).then((files) =>
+    files.flatMap((f) => (/^Migration\d+\w*\.(ts|js)$/.test(f) && !f.endsWith('.d.ts') ? [f.replace(/\.(ts|js)$/, '')] : [])).sort(),
+  );
+  const names = await migrationNames;
+  let applied: Set<string>;
+  try {
+    applied = new Set((await db.pool.query<{ name: string }>('select name from mikro_orm_migrations')).rows.map((r) => r.name));
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return names; // no migration has run yet
+    throw err;
+  }
+  return names.filter((n) => !applied.has(n));
 }
 
 /**
@@ -106,7 +140,14 @@ export async function locateDatabase(
   options: { attach?: boolean; command?: string } = {},
 ): Promise<{ url: string; ownerUrl: string; embedded: EmbeddedServer | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, ownerUrl: config.databaseOwnerUrl ?? config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, logger, attach: options.attach, command: options.command });
+  const embedded = await startEmbeddedPostgres({
+    dir: config.dataDir,
+    port: config.embeddedPgPort,
+    logger,
+    attach: options.attach,
+    command: options.command,
+    maxRestarts: config.embeddedPgMaxRestarts,
+  });
   try {
     await createDatabaseIfMissing(embedded.adminUrl, 'huitong');
     const runtime = await ensureEmbeddedRuntimeUser(embedded.adminUrl, config.dataDir);

@@ -14,7 +14,7 @@ const usage = (message: string) => Object.assign(new Error(message), { code: 'ER
 function commandEnv(config: Config): Record<string, string | undefined> {
   const file = simulatorEnvFile(config.dataDir);
   // The process's own environment wins over what a running demo left.
-  const simulated = config.simulators && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const simulated = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   return { ...simulated, ...process.env };
 }
 

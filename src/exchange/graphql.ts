@@ -39,11 +39,14 @@ const toError = (err: unknown) => {
 
 const quarantineNode = (r: QuarantinedRow) => ({ ...r, payload: JSON.stringify(r.payload) });
 
-function audited<A extends object, T>(ctx: HubContext, action: string, args: A, work: (client: import('pg').PoolClient, who: Principal) => Promise<{ result: T; detail?: unknown }>): Promise<T> {
-  const who = requirePlatformAdmin(ctx);
+/** A change to the exchange, entered in the audit trail; refused attempts (the wrong role or department) too. */
+async function audited<A extends object, T>(ctx: HubContext, action: string, args: A, work: (client: import('pg').PoolClient, who: Principal) => Promise<{ result: T; detail?: unknown }>): Promise<T> {
+  const caller = ctx.access.principal;
+  if (!caller) throw new HubError('UNAUTHENTICATED', 'A signed token is needed.');
   const reason = 'reason' in args && typeof args.reason === 'string' ? args.reason : null;
-  return auditedChange(ctx.hub.db.pool, ctx.hub.audit.log, who, { action, arguments: args, reason }, async (client) => {
+  return auditedChange(ctx.hub.db.pool, ctx.hub.audit.log, caller, { action, arguments: args, reason }, async (client) => {
     try {
+      const who = requirePlatformAdmin(ctx);
       return await work(client, who);
     } catch (err) {
       throw toError(err);

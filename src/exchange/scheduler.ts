@@ -24,7 +24,7 @@ export function scheduleConnectors(exchange: Exchange): { stop(): Promise<void> 
   return {
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));
-      await exchange.idle();
+      await exchange.stop();
     },
   };
 }

@@ -109,6 +109,7 @@ export class Exchange {
   /** Simulated department systems started with this hub (demo, tests), by system. */
   readonly simulators = new Map<string, SimulatorHandle>();
   private readonly active = new Map<string, Promise<RunResult>>();
+  private readonly stopping = new AbortController();
 
   constructor(
     readonly pool: pg.Pool,
@@ -134,7 +135,8 @@ export class Exchange {
   /** Runs a connector to its end. */
   run(id: string, options: { full?: boolean; startedBy: string; progress?: (c: RunCounts) => void; signal?: AbortSignal }): Promise<RunResult> {
     const definition = this.definition(id);
-    const running = runConnector(this.pool, this.logger, definition, { ...options, env: this.env }).finally(() => this.active.delete(id));
+    const signal = options.signal ? AbortSignal.any([options.signal, this.stopping.signal]) : this.stopping.signal;
+    const running = runConnector(this.pool, this.logger, definition, { ...options, signal, env: this.env }).finally(() => this.active.delete(id));
     this.active.set(id, running);
     return running;
   }
@@ -160,9 +162,15 @@ export class Exchange {
     return done.state === 'busy' ? { busy: done.reason } : { runId: done.runId };
   }
 
-  /** Waits for the runs this hub started (for a clean shutdown). */
+  /** Waits for the runs this hub started. */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.active.values()]);
+  }
+
+  /** Shutdown: running syncs stop after the batch they are committing (what committed stands; the next run resumes there). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.idle();
   }
 
   /**

@@ -33,28 +33,34 @@ export interface Target {
 
 /**
  * Department data that is not a base library: one versioned table keyed by (resource, record
- * key), the mapped record as `payload`. Two statements per batch, whatever its size: close the
- * current versions whose payload differs, then insert a version for every key without a current
- * one (new keys and those just closed). An unchanged record is only compared, never rewritten.
+ * key), the mapped record as `payload`. Whatever the batch's size, at most three statements, each
+ * planned the same way whatever the table's statistics (the current version of each key is
+ * found by a lateral index probe, the batch's caller having turned sequential scans off): compare the batch with the current
+ * versions, close those that differ, insert a version for the new and the changed. An unchanged
+ * record is only compared, never rewritten.
  */
 export const departmentRecordTarget: Target = {
   table: 'department_record',
   async apply(client, batch, ctx) {
-    const rows = JSON.stringify(batch.map((r) => ({ k: r.key, s: r.subject, sk: r.sourceKey, p: r.record })));
-    const closed = await client.query(
-      `update department_record d set valid_to = now()
+    const { rows: current } = await client.query<{ version_id: string; k: string; same: boolean }>(
+      `select d.version_id, i.k, d.payload = i.p as same
        from jsonb_to_recordset($2::jsonb) as i(k text, p jsonb)
-       where d.resource_code = $1 and d.record_key = i.k and d.valid_to is null and d.payload <> i.p`,
-      [ctx.resourceCode, rows],
+       cross join lateral (select version_id, payload from department_record d
+                           where d.resource_code = $1 and d.record_key = i.k and d.valid_to is null) d`,
+      [ctx.resourceCode, JSON.stringify(batch.map((r) => ({ k: r.key, p: r.record })))],
     );
-    const inserted = await client.query(
-      `insert into department_record (resource_code, record_key, subject, payload, source_system, source_key, resource_version, fetched_at, valid_from)
-       select $1, i.k, i.s, i.p, $3, i.sk, $4, $5, now() from jsonb_to_recordset($2::jsonb) as i(k text, s text, sk text, p jsonb)
-       where not exists (select 1 from department_record d where d.resource_code = $1 and d.record_key = i.k and d.valid_to is null)`,
-      [ctx.resourceCode, rows, ctx.sourceSystem, ctx.resourceVersion, ctx.fetchedAt],
-    );
-    const changed = closed.rowCount ?? 0;
-    return { changed, created: (inserted.rowCount ?? 0) - changed };
+    const held = new Map(current.map((r) => [r.k, r]));
+    const differing = current.filter((r) => !r.same).map((r) => r.version_id);
+    if (differing.length) await client.query('update department_record set valid_to = now() where version_id = any($1::bigint[])', [differing]);
+    const writes = batch.filter((r) => !held.get(r.key)?.same);
+    if (writes.length) {
+      await client.query(
+        `insert into department_record (resource_code, record_key, subject, payload, source_system, source_key, resource_version, fetched_at, valid_from)
+         select $1, i.k, i.s, i.p, $3, i.sk, $4, $5, now() from jsonb_to_recordset($2::jsonb) as i(k text, s text, sk text, p jsonb)`,
+        [ctx.resourceCode, JSON.stringify(writes.map((r) => ({ k: r.key, s: r.subject, sk: r.sourceKey, p: r.record }))), ctx.sourceSystem, ctx.resourceVersion, ctx.fetchedAt],
+      );
+    }
+    return { changed: differing.length, created: writes.length - differing.length };
   },
   async current(client, resourceCode) {
     const { rows } = await client.query<{ record_key: string; payload: Record<string, unknown> }>(
@@ -142,22 +148,27 @@ function libraryTarget(spec: LibrarySpec): Target {
     .concat(['"__k" text', '"__sk" text'])
     .join(', ');
   const value = (c: Column) => c.expr ?? `i."${c.field}"`;
-  const keyMatch = spec.key.map((c) => `t.${c.column} = ${value(c)}`).join(' and ');
+  if (spec.key.length !== 1) throw new Error(`${spec.table}: one key column is supported`);
+  const key = spec.key[0];
   const differs = spec.state.map((c) => `t.${c.column}::text is distinct from (${value(c)})::${c.type}::text`).join(' or ');
   const columns = all.map((c) => c.column);
-  const closeSql = `update ${spec.table} t set valid_to = now() from jsonb_to_recordset($1::jsonb) as i(${recordset})
-    where ${keyMatch} and t.valid_to is null and (${differs})`;
+  // As for department_record: the current version of each key by a lateral index probe.
+  const compareSql = `select t.version_id, i."__k" as k, not (${differs}) as same
+    from jsonb_to_recordset($1::jsonb) as i(${recordset})
+    cross join lateral (select * from ${spec.table} t where t.${key.column} = ${value(key)} and t.valid_to is null) t`;
   const insertSql = `insert into ${spec.table} (${columns.join(', ')}, source_system, source_key, resource_code, resource_version, fetched_at, valid_from)
-    select ${all.map(value).join(', ')}, $2, i."__sk", $3, $4, $5, now() from jsonb_to_recordset($1::jsonb) as i(${recordset})
-    where not exists (select 1 from ${spec.table} t where ${keyMatch} and t.valid_to is null)`;
+    select ${all.map(value).join(', ')}, $2, i."__sk", $3, $4, $5, now() from jsonb_to_recordset($1::jsonb) as i(${recordset})`;
   return {
     table: spec.table,
     async apply(client, batch, ctx) {
-      const rows = JSON.stringify(batch.map((r) => ({ ...r.record, __k: r.key, __sk: r.sourceKey })));
-      const closed = await client.query(closeSql, [rows]);
-      const inserted = await client.query(insertSql, [rows, ctx.sourceSystem, ctx.resourceCode, ctx.resourceVersion, ctx.fetchedAt]);
-      const changed = closed.rowCount ?? 0;
-      return { changed, created: (inserted.rowCount ?? 0) - changed };
+      const rowOf = (r: ApplyRecord) => ({ ...r.record, __k: r.key, __sk: r.sourceKey });
+      const { rows: current } = await client.query<{ version_id: string; k: string; same: boolean }>(compareSql, [JSON.stringify(batch.map(rowOf))]);
+      const held = new Map(current.map((r) => [r.k, r]));
+      const differing = current.filter((r) => !r.same).map((r) => r.version_id);
+      if (differing.length) await client.query(`update ${spec.table} set valid_to = now() where version_id = any($1::bigint[])`, [differing]);
+      const writes = batch.filter((r) => !held.get(r.key)?.same);
+      if (writes.length) await client.query(insertSql, [JSON.stringify(writes.map(rowOf)), ctx.sourceSystem, ctx.resourceCode, ctx.resourceVersion, ctx.fetchedAt]);
+      return { changed: differing.length, created: writes.length - differing.length };
     },
   };
 }

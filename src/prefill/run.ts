@@ -119,7 +119,7 @@ export async function runPrefill(ctx: HubContext, schema: GraphQLSchema, plan: F
     }
     const filled =
       fieldPlan.kind === 'contract'
-        ? contractField(ctx, fieldPlan, data?.result ?? null, subjectFound, nested, fieldPath)
+        ? contractField(ctx, fieldPlan, data?.result ?? null, subjectFound, nested, fieldPath, data?.unavailable ?? [])
         : await departmentField(ctx, fieldPlan, subject, subjectFound, departmentCache, fieldPath);
     const locked = f.locked && (filled.status === 'prefilled' || filled.status === 'masked');
     const needsApplicant = filled.status === 'withheld' || filled.status === 'needs_applicant';
@@ -165,13 +165,19 @@ export async function runPrefill(ctx: HubContext, schema: GraphQLSchema, plan: F
 async function runDocument(ctx: HubContext, schema: GraphQLSchema, plan: FormPlan, subject: string) {
   const marks = { masked: ctx.access.report.masked.length, withheld: ctx.access.report.withheld.length };
   const result = await execute({ schema, document: plan.document!, contextValue: ctx, variableValues: { subject } });
-  if (result.errors?.length) {
-    // A field error of the document fails the prefill with its own code (e.g. SOURCE_UNAVAILABLE).
-    const first = result.errors[0];
-    if (first.extensions?.code) throw new GraphQLError(first.message, { extensions: first.extensions });
-    throw first.originalError ?? first;
+  // A source that did not answer leaves its fields to the applicant; the rest of the form stands.
+  // Any other error (and any at the root: a bad subject) fails the prefill with its own code.
+  const unavailable: string[] = [];
+  for (const error of result.errors ?? []) {
+    if (error.extensions?.code === 'SOURCE_UNAVAILABLE' && error.path && error.path.length > 1) {
+      ctx.hub.logger.warn({ form: plan.key, path: error.path.join('.'), department: error.extensions.department }, 'prefill source unavailable');
+      unavailable.push(strip(error.path));
+      continue;
+    }
+    if (error.extensions?.code) throw new GraphQLError(error.message, { extensions: error.extensions });
+    throw error.originalError ?? error;
   }
-  return { result: (result.data ?? null) as Record<string, unknown> | null, marks };
+  return { result: (result.data ?? null) as Record<string, unknown> | null, marks, unavailable };
 }
 
 type Filled = Pick<PrefilledField, 'value' | 'status' | 'reasons' | 'source'>;
@@ -193,6 +199,7 @@ function contractField(
   subjectFound: boolean,
   nested: AccessReport,
   fieldPath: (string | number)[],
+  unavailable: readonly string[],
 ): Filled {
   const owners = collect(data, plan.owner) as Record<string, unknown>[];
   const ownerPath = plan.owner.join('.');
@@ -237,9 +244,13 @@ function contractField(
     value = plan.many || plan.read.list ? values : (values[0] ?? null);
     empty = plan.many || plan.read.list ? !subjectFound : values.length === 0;
   }
+  const under = (p: string, above: string) => p === above || p.startsWith(`${above}.`);
+  if (unavailable.some((u) => under(ownerPath, u) || [...valuePaths].some((v) => under(v, u)))) {
+    return { value: null, status: 'needs_applicant', reasons: ['source-unavailable'], source: sourceInfo(ctx, plan.resource, []) };
+  }
   const status: PrefillStatus = withheld.length ? 'withheld' : masked.length ? 'masked' : empty ? 'needs_applicant' : 'prefilled';
   if (status === 'withheld' && plan.read.kind === 'count') value = null;
-  if (status === 'needs_applicant') value = plan.read.kind === 'leaf' && !(plan.many || plan.read.list) ? null : value;
+  if (status === 'needs_applicant' && (plan.read.kind === 'count' || (plan.read.kind === 'leaf' && !(plan.many || plan.read.list)))) value = null;
   const reasons = [...new Set(withheld.map((w) => w.reason))];
   if (status === 'needs_applicant') reasons.push(subjectFound ? 'no-data' : 'no-record');
   const records: SourceRecord[] = plan.meta

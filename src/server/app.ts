@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -11,7 +11,9 @@ import { createOpenPortal } from '../open-data/index.js';
 import { useAccessReport } from './access-report.js';
 import type { LookupSources } from '../registries/department/index.js';
 import type { HubContext, HubServices } from './context.js';
+import { graphiqlOptions } from './graphiql.js';
 import { JWKS_PATH, serveJwks } from './jwks.js';
+import { METRICS_PATH } from './metrics.js';
 import { useAuditTrail } from './plugins/audit.js';
 import { hardeningPlugins } from './plugins/hardening.js';
 import { accessSessionFor, usePurposeBinding } from './plugins/identity.js';
@@ -19,17 +21,6 @@ import { useRateLimit } from './plugins/rate-limit.js';
 import { unavailableOrNull } from './unavailable.js';
 import { buildSchema, generatedContract } from './schema.js';
 import { serveVerificationRoute } from '../verification/routes.js';
-
-/** GraphiQL opens with the headers every query needs; the token comes from `huitong token`. */
-const GRAPHIQL = {
-  title: 'Huitong (汇通) GraphQL exchange',
-  headers: JSON.stringify(
-    { authorization: 'Bearer <npx huitong token --dept civil-affairs>', 'x-purpose': 'low-income-verification', 'x-case-number': 'DEMO-0001' },
-    null,
-    2,
-  ),
-  defaultQuery: '{\n  hub {\n    departments { code name }\n    purposes { code legalBasis }\n  }\n}\n',
-};
 
 export type HubYoga = YogaServerInstance<Record<string, never>, HubContext>;
 
@@ -51,7 +42,12 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
     // The audit trail comes first so that it also sees operations the purpose binding stops.
     plugins: [
       ...hardeningPlugins(hub.config),
-      useRateLimit(hub.config.rateLimitPerMinute),
+      ...(hub.metrics ? [hub.metrics.plugin()] : []),
+      useRateLimit(hub.config.rateLimitPerMinute, {
+        store: hub.config.rateLimitStore,
+        pool: hub.db.pool,
+        onRefused: (department) => hub.metrics?.rateLimited.inc({ department }),
+      }),
       useAuditTrail(hub, { record: options.audit }),
       // A citizen token opens its own access log only: refused here before any other check speaks.
       useCitizenScope(),
@@ -62,7 +58,7 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
       prefillRest(),
     ],
     graphqlEndpoint: '/graphql',
-    graphiql: dev ? GRAPHIQL : false,
+    graphiql: dev ? graphiqlOptions(hub) : false,
     // GraphiQL's scripts and styles served from the hub itself: government networks are often offline.
     renderGraphiQL,
     landingPage: false,
@@ -151,6 +147,7 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     if (route === '/open' || route?.startsWith('/open/')) return void portal.handle(req, res);
     if (route === '/console' || route?.startsWith('/console/')) return void consoleRoutes.handle(route, req, res);
     if (route?.startsWith('/assets/')) return void serveAsset(route, req, res);
+    if (route === METRICS_PATH && req.method === 'GET' && hub.metrics) return void hub.metrics.serve(res);
     if (route === '/catalog/dcat.jsonld' && req.method === 'GET') return void serveDcat(hub, res, null);
     if (route?.startsWith('/catalog/resources/') && req.method === 'GET') return void serveDcat(hub, res, decodeURIComponent(route.slice(19)));
     const refused = bodyTooLarge(req, hub.config.maxBodyBytes);
@@ -158,6 +155,20 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
     return yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  // When each connection last finished an answer (or opened), for closing idle ones when draining.
+  const idleSince = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    idleSince.set(socket, Date.now());
+    socket.once('close', () => idleSince.delete(socket));
+  });
+  let lastRequestAt = 0;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    lastRequestAt = Date.now();
+    idleSince.delete(req.socket);
+    res.once('finish', () => {
+      if (!req.socket.destroyed) idleSince.set(req.socket, Date.now());
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -167,10 +178,16 @@ export async function listen(hub: HubServices, yoga: HubYoga, port: number, host
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
-    close: () => {
+    close: async () => {
       draining = true;
       hub.health.draining = true;
-      return closeGracefully(server, hub.config.shutdownGraceMs);
+      // Lame duck: go on accepting while callers still arrive (each answered, with `Connection:
+      // close`, so they move on; `/readyz` says 503), until none came for 250 ms or 3 s passed.
+      // Closing the listener while callers connect resets those the kernel had accepted already.
+      const since = Date.now();
+      const lameDuckMs = Math.min(3000, hub.config.shutdownGraceMs / 2);
+      while (Date.now() - lastRequestAt < 250 && Date.now() - since < lameDuckMs) await new Promise((r) => setTimeout(r, 50));
+      await closeGracefully(server, idleSince, Math.max(0, hub.config.shutdownGraceMs - (Date.now() - since)));
     },
   };
 }
@@ -208,15 +225,21 @@ function json(res: ServerResponse<IncomingMessage>, status: number, body: unknow
 }
 
 /**
- * Stops accepting connections and lets in-flight requests finish; connections left idle are closed
- * (every quarter second, so keep-alive callers between requests are not cut mid-request: their
- * answers carry `Connection: close`); after `graceMs` whatever remains is closed.
+ * Stops accepting connections and lets in-flight requests finish; their answers carry
+ * `Connection: close`. A keep-alive connection is closed once it has been idle for a second:
+ * one idle for less may be carrying a caller's next request that the server has not read yet
+ * (closing it would reset that request); active callers pick idle connections up at once, so
+ * those left idle that long belong to callers that have gone quiet. After `graceMs` whatever
+ * remains is closed.
  */
-async function closeGracefully(server: Server, graceMs: number): Promise<void> {
-  // net.Server's close: stop listening only. http.Server's would also drop idle keep-alive
-  // connections at once, racing a caller who is just sending its next request on one.
+async function closeGracefully(server: Server, idleSince: Map<Socket, number>, graceMs: number): Promise<void> {
+  // net.Server's close: stop listening only. http.Server's would also drop every idle keep-alive
+  // connection at once, racing a caller who is just sending its next request on one.
   const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-  const idle = setInterval(() => server.closeIdleConnections(), 250);
+  const idle = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, since] of idleSince) if (now - since >= 1000) socket.destroy();
+  }, 200);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
   clearInterval(idle);

@@ -6,6 +6,7 @@ import type { Database } from '../db/index.js';
 import type { Exchange } from '../exchange/index.js';
 import type { Logger } from '../log.js';
 import type { HubHealth } from './health.js';
+import type { HubMetrics } from './metrics.js';
 import type { RepeatedFailures } from './throttle.js';
 import type { LookupSources } from '../registries/department/index.js';
 
@@ -29,6 +30,8 @@ export interface HubServices {
   lookups?: LookupSources;
   /** The connector runtime: definitions, runs, quarantine. (Absent in a hub started without connectors) */
   exchange?: Exchange;
+  /** Prometheus metrics, served at `/metrics`. (Set once the hub is built) */
+  metrics?: HubMetrics;
 }
 
 /** Per-request context handed to every resolver. Resolvers never read raw headers. */

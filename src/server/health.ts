@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Database, EmbeddedState } from '../db/index.js';
 import { pendingMigrations } from '../db/index.js';
 import type { RepeatedFailures } from './throttle.js';
@@ -25,7 +24,7 @@ export class HubHealth {
   private migrationsCurrent = false;
 
   constructor(
-    private readonly db: Pick<Database, 'pool' | 'orm'>,
+    private readonly db: Database,
     private readonly embedded: { state(): EmbeddedState } | null,
     private readonly failures: RepeatedFailures,
   ) {}
@@ -51,10 +50,10 @@ export class HubHealth {
   }
 
   private async check(): Promise<void> {
-    await (this.db.pool as pg.Pool).query('select 1');
+    await this.db.pool.query('select 1');
     // Migrations change only when someone runs them: checked until found current, then not again.
     if (!this.migrationsCurrent) {
-      const pending = await pendingMigrations(this.db as Database);
+      const pending = await pendingMigrations(this.db);
       if (pending.length) throw new PendingMigrations(pending);
       this.migrationsCurrent = true;
     }

@@ -20,7 +20,8 @@ export async function hubJwks(hub: Pick<HubServices, 'audit' | 'config'>): Promi
 }
 
 const devIssuers = new Map<string, Promise<DevIssuer>>();
-function devIssuerOf(dataDir: string): Promise<DevIssuer> {
+/** The development issuer of a data directory, loaded once. */
+export function devIssuerOf(dataDir: string): Promise<DevIssuer> {
   let issuer = devIssuers.get(dataDir);
   if (!issuer) {
     issuer = loadDevIssuer(dataDir);

@@ -19,9 +19,28 @@ export async function loadDemo(db: Database, logger: Logger, trail: FixtureTrail
   );
   if (rows[0].loaded) return false;
   const started = Date.now();
-  await seedSpatial(db.pool, { scale: 0.2 }); // geometry, grids, ~22,000 addresses, indicators, components
-  const counts = await seedCity(db.pool, { persons: DEMO_PERSONS });
+  // First start spends most of its time here: each step says so in the log as it goes.
+  logger.info({ persons: DEMO_PERSONS }, 'loading the demo data (first start only)');
+  let step = Date.now();
+  await seedSpatial(db.pool, {
+    scale: 0.2, // geometry, grids, ~22,000 addresses, indicators, components
+    onProgress: (what, count) => {
+      logger.info({ step: what, count, ms: Date.now() - step }, 'demo data: places');
+      step = Date.now();
+    },
+  });
+  let reported = 0;
+  const counts = await seedCity(db.pool, {
+    persons: DEMO_PERSONS,
+    progress: (written, total) => {
+      if (written < total && written - reported < total / 4) return;
+      reported = written;
+      logger.info({ written, total, ms: Date.now() - step }, 'demo data: persons');
+    },
+  });
+  step = Date.now();
   const grants = await grantDemoAccess(db.pool, trail);
+  logger.info({ grants, ms: Date.now() - step }, 'demo data: grants');
   await markDemoLoaded(db);
   logger.info({ ms: Date.now() - started, ...counts, grants }, 'demo data loaded');
   return true;

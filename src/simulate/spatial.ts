@@ -2,6 +2,10 @@ import type pg from 'pg';
 import { seedComponents } from './components.js';
 import { seedGeography, type SeedOptions } from './geography.js';
 import { seedIndicators } from './indicators.js';
+import { withoutSecondaryIndexes } from './indexes.js';
+
+/** Tables the places seeding fills. */
+const SPATIAL_TABLES = ['division_geometry', 'grid', 'address', 'city_component', 'indicator_observation'];
 
 export interface SpatialSeeded {
   divisionGeometries: number;
@@ -25,11 +29,16 @@ export async function seedSpatial(pool: pg.Pool, options: SeedOptions = {}): Pro
       await client.query('rollback');
       return null;
     }
-    const geography = await seedGeography(client, options);
-    const observations = await seedIndicators(client, options.seed);
-    options.onProgress?.('indicator observations', observations);
-    const components = await seedComponents(client, options.seed);
-    options.onProgress?.('city components', components);
+    // The tables are empty (checked above): their secondary indexes are built once, after loading.
+    const { geography, observations, components } = await withoutSecondaryIndexes(client, SPATIAL_TABLES, async () => {
+      const geography = await seedGeography(client, options);
+      const observations = await seedIndicators(client, options.seed);
+      options.onProgress?.('indicator observations', observations);
+      const components = await seedComponents(client, options.seed);
+      options.onProgress?.('city components', components);
+      return { geography, observations, components };
+    });
+    options.onProgress?.('indexes built', 0);
     await client.query('commit');
     return { ...geography, observations, components };
   } catch (err) {

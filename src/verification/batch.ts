@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { makeWorkerUtils, run, runMigrations, type Logger as WorkerLogger, type Runner, type Task } from 'graphile-worker';
-import { Logger as GraphileLogger } from 'graphile-worker';
+import type { Logger as WorkerLogger, Runner, Task } from 'graphile-worker';
 import pg from 'pg';
 import type { AuditDraft } from '../audit/index.js';
 import { RUNTIME_GROUP } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { parseAsOf } from '../server/as-of.js';
 import { badUserInput, notFound } from '../server/errors.js';
-import type { Access, VerificationCaller, Verifier } from './verify.js';
+import { storeVerifications, type Access, type StoredVerification, type VerificationCaller, type Verifier } from './verify.js';
 
 /**
  * Batch re-checks (年度复核) on graphile-worker, a PostgreSQL job queue, so several hub processes
@@ -29,7 +28,17 @@ const ident = (name: string) => pg.Client.prototype.escapeIdentifier(name);
 export async function prepareJobQueue(ownerUrl: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: ownerUrl, max: 1 });
   try {
-    await runMigrations({ pgPool: pool, logger: quietLogger() });
+    const { rows: [can] } = await pool.query<{ create: boolean; installed: boolean }>(
+      `select has_database_privilege(current_database(), 'CREATE') as create, to_regclass('${WORKER_SCHEMA}.migrations') is not null as installed`,
+    );
+    // A role that may not create schemas cannot install the queue (and must not try: a failed
+    // install leaves graphile-worker's client checked out); one already installed is left to its owner.
+    if (!can.create) {
+      if (can.installed) return;
+      throw new Error('this role may not create the job queue schema; start once with DATABASE_OWNER_URL');
+    }
+    const { runMigrations } = await graphileWorker();
+    await runMigrations({ pgPool: pool, logger: await quietLogger() });
     const { rows } = await pool.query<{ exists: boolean }>('select exists (select 1 from pg_roles where rolname = $1) as exists', [RUNTIME_GROUP]);
     if (!rows[0].exists) return;
     const group = ident(RUNTIME_GROUP);
@@ -59,7 +68,11 @@ export async function jobQueueReady(pool: pg.Pool): Promise<boolean> {
   return rows[0].ok;
 }
 
-function quietLogger(logger?: Logger): WorkerLogger {
+/** graphile-worker, loaded when a queue is first used (it is heavy for every command's start). */
+const graphileWorker = () => import('graphile-worker');
+
+async function quietLogger(logger?: Logger): Promise<WorkerLogger> {
+  const { Logger: GraphileLogger } = await graphileWorker();
   return new GraphileLogger(() => (level, message, meta) => {
     if (!logger) return;
     if (level === 'error') logger.error({ component: 'graphile-worker', meta }, message);
@@ -320,10 +333,12 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
         return;
       }
       const accessed: Access[] = [];
+      const decided: StoredVerification[] = [];
       const results = await mapLimit(pending, parallel, async (h) => {
         try {
-          const { verification, accessed: a } = await verifier.verify({ applicant: h.applicant, declaredMembers: h.declared, asOf: batch.checkDate }, caller, { client, batchId });
+          const { verification, accessed: a } = await verifier.verify({ applicant: h.applicant, declaredMembers: h.declared, asOf: batch.checkDate }, caller, { store: false });
           accessed.push(...a);
+          decided.push(verification);
           return { position: h.position, reference: verification.reference, verdict: verification.verdict, error: null };
         } catch (err) {
           // A household that cannot be verified (e.g. its applicant is no longer in the register) is done, with the reason.
@@ -331,6 +346,7 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
         }
       });
       await audit.record(batchAuditDraft(caller, batchId, from, accessed));
+      await storeVerifications(client, decided, batchId);
       await client.query(
         `update verification_batch_item i set status = 'done', reference = r.reference, verdict = r.verdict, error = r.error, done_at = now()
          from jsonb_to_recordset($2::jsonb) as r(position int, reference text, verdict text, error text)
@@ -352,6 +368,7 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
   const events = new EventEmitter();
   events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }: { worker: { workerId: string } }) => workerIds.delete(worker.workerId));
+  const { run, makeWorkerUtils } = await graphileWorker();
   const runner: Runner = await run({
     pgPool: pool,
     concurrency: options.concurrency ?? 2,
@@ -359,9 +376,9 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
     pollInterval: 250,
     taskList: { [CHUNK_TASK]: chunk },
     events: events as never,
-    logger: quietLogger(logger),
+    logger: await quietLogger(logger),
   });
-  const utils = await makeWorkerUtils({ pgPool: pool, logger: quietLogger(logger) });
+  const utils = await makeWorkerUtils({ pgPool: pool, logger: await quietLogger(logger) });
 
   const beat = async () => {
     if (workerIds.size) {

@@ -71,7 +71,7 @@ export const verifyCommand = {
       const verifier = new Verifier(pool, scheme, { financialUrl, lookupTimeoutMs: config.lookupTimeoutMs });
       const worker = await startBatchWorker({
         pool, verifier, audit: audit.log, logger, concurrency: Math.max(1, config.verificationWorkers),
-        staleMs: Number(process.env.HUITONG_VERIFY_WORKER_STALE_MS ?? 30_000),
+        staleMs: config.verificationWorkerStaleMs,
       });
       let stop = false;
       const onSignal = () => void (stop = true);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import PDFDocument from 'pdfkit';
 import type { verificationView } from './graphql.js';
 
 /**
@@ -82,7 +81,9 @@ ${differences.length ? `<ul>${differences.map((d) => `<li>${esc(d)}</li>`).join(
 `;
 }
 
-export function reportPdf(v: ReportView): Promise<Buffer> {
+export async function reportPdf(v: ReportView): Promise<Buffer> {
+  // Loaded on first use: pdfkit and its font engine are heavy for every command's start.
+  const { default: PDFDocument } = await import('pdfkit');
   const { heading, members, differences, items } = lines(v);
   const { regular, bold } = cjkFonts();
   const doc = new PDFDocument({ size: 'A4', margin: 48, info: { Title: `低收入家庭经济状况核对报告 ${shown(v.reference)}`, Producer: 'Huitong' } });

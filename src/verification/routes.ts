@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Path } from 'graphql/jsutils/Path.js';
 import { openAccessSession, PurposeRefused, TokenRefused, type AccessSession } from '../access/index.js';
-import type { AuditDraft } from '../audit/index.js';
+import { refusalDraft, type AuditDraft } from '../audit/index.js';
 import type { HubServices } from '../server/context.js';
 import { HubError } from '../server/errors.js';
 import { authorizeVerification, recordAccess, VERIFICATION_RESOURCE } from './access.js';
@@ -26,9 +26,17 @@ export async function serveVerificationRoute(hub: HubServices, req: IncomingMess
   try {
     access = await openAccessSession(headersOf(req), hub.identity, hub.catalog);
   } catch (err) {
+    if (!(err instanceof TokenRefused) && !(err instanceof PurposeRefused)) throw err;
+    // Refused before anything is read, and entered in the audit trail like a refused query.
+    const code = err instanceof TokenRefused ? 'UNAUTHENTICATED' : 'PURPOSE_REQUIRED';
+    try {
+      await hub.audit.log.record(refusalDraft(err instanceof PurposeRefused ? err.principal : null, { query: `GET ${route}`, operationName: report ? 'verificationReport' : 'verificationBatchCsv' }, { code, reason: err.reason }));
+    } catch (auditErr) {
+      hub.logger.error({ err: auditErr }, 'audit entry of a refused report not written');
+      return fail(res, 503, new HubError('AUDIT_UNAVAILABLE', 'The audit trail cannot be written; no data is released.'));
+    }
     if (err instanceof TokenRefused) return fail(res, 401, new HubError('UNAUTHENTICATED', `The bearer token was refused: ${err.reason}.`, { reason: err.reason }));
-    if (err instanceof PurposeRefused) return fail(res, 400, new HubError('PURPOSE_REQUIRED', `Purpose refused (${err.reason}).`, { reason: err.reason }));
-    throw err;
+    return fail(res, 400, new HubError('PURPOSE_REQUIRED', `Purpose refused (${err.reason}).`, { reason: err.reason }));
   }
   const operation = report ? 'verificationReport' : 'verificationBatchCsv';
   try {

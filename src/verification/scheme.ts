@@ -8,7 +8,7 @@ export const SCHEME_DIR = path.resolve(import.meta.dirname, '../../catalog/verif
 export type SourceSpec =
   | { kind: 'base-library'; library: 'population' | 'property' | 'legal-entities' }
   | { kind: 'department-record'; resources: string[] }
-  | { kind: 'lookup'; system: string };
+  | { kind: 'lookup'; system: string; resources?: string[] };
 
 export type RuleSpec =
   | { kind: 'household-matches'; description: string }
@@ -161,7 +161,7 @@ export const schemeSchema = {
             oneOf: [
               { type: 'object', additionalProperties: false, required: ['kind', 'library'], properties: { kind: { const: 'base-library' }, library: { enum: ['population', 'property', 'legal-entities'] } } },
               { type: 'object', additionalProperties: false, required: ['kind', 'resources'], properties: { kind: { const: 'department-record' }, resources: { type: 'array', minItems: 1, items: text } } },
-              { type: 'object', additionalProperties: false, required: ['kind', 'system'], properties: { kind: { const: 'lookup' }, system: text } },
+              { type: 'object', additionalProperties: false, required: ['kind', 'system'], properties: { kind: { const: 'lookup' }, system: text, resources: { type: 'array', items: text, minItems: 2, maxItems: 2 } } },
             ],
           },
           gathers: text,

@@ -2,6 +2,7 @@ import type { HubServices } from '../server/context.js';
 import { smallDeposits, startFinancialSimulator, type FinancialSimulator } from './financial-simulator.js';
 import { loadScheme, type Scheme } from './scheme.js';
 import { Verifier } from './verify.js';
+import type { QueryTimeLookups } from './sources.js';
 import { jobQueueReady, startBatchWorker, type BatchWorker } from './batch.js';
 
 /** What the running hub holds for verification: the scheme, the verifier, and the demo gateway if it runs one. */
@@ -15,6 +16,9 @@ export interface VerificationService {
 }
 
 const services = new WeakMap<HubServices, VerificationService>();
+
+/** The hub's `lookup` sources (`HubServices.lookups` where the department registry provides them). */
+const lookupsOf = (hub: HubServices): QueryTimeLookups | null => (hub as HubServices & { lookups?: QueryTimeLookups }).lookups ?? null;
 
 /**
  * Starts verification for a hub: with demo data and no `HUITONG_FINANCIAL_URL`, a simulated
@@ -33,10 +37,12 @@ export async function startVerification(hub: HubServices): Promise<VerificationS
     await demoFinancialHoldings(hub.db.pool, simulator);
     hub.logger.info({ url: simulator.url }, 'simulated financial gateway started for the demo');
   }
-  const verifier = new Verifier(hub.db.pool, scheme, { financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs });
+  // The demo's households are promised verdicts against its own simulated gateway; elsewhere the
+  // hub's lookup sources answer item 12 when they are configured.
+  const verifier = new Verifier(hub.db.pool, scheme, { financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs, lookups: simulator ? null : lookupsOf(hub) });
   let worker: BatchWorker | null = null;
   if (hub.config.verificationWorkers > 0 && (await jobQueueReady(hub.db.pool))) {
-    worker = await startBatchWorker({ pool: hub.db.pool, verifier, audit: hub.audit.log, logger: hub.logger, concurrency: hub.config.verificationWorkers });
+    worker = await startBatchWorker({ pool: hub.db.pool, verifier, audit: hub.audit.log, logger: hub.logger, concurrency: hub.config.verificationWorkers, staleMs: hub.config.verificationWorkerStaleMs });
   }
   const service = { scheme, verifier, simulator, worker };
   services.set(hub, service);
@@ -48,7 +54,7 @@ export function verificationService(hub: HubServices): VerificationService {
   let service = services.get(hub);
   if (!service) {
     const scheme = loadScheme();
-    service = { scheme, verifier: new Verifier(hub.db.pool, scheme, { financialUrl: hub.config.financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs }), simulator: null, worker: null };
+    service = { scheme, verifier: new Verifier(hub.db.pool, scheme, { financialUrl: hub.config.financialUrl, lookupTimeoutMs: hub.config.lookupTimeoutMs, lookups: lookupsOf(hub) }), simulator: null, worker: null };
     services.set(hub, service);
   }
   return service;

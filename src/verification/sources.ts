@@ -170,33 +170,83 @@ export function shareholdingSource(pool: pg.Pool): ItemSource<Record<string, Hol
 
 export type DepartmentRecords = Record<string, Record<string, Record<string, unknown>[]>>;
 
+type RecordRow = Provenanced & { resource: string; subject: string; payload: Record<string, unknown> };
+
+/**
+ * Reads `department_record` for many sources at once: every read asked in the same turn of the
+ * event loop (the items of one household, and of the households a batch verifies together) is
+ * one query per moment. Which resources have delivered anything is remembered once seen (a
+ * resource that has delivered records keeps them, as history).
+ */
+export class DepartmentRecordReader {
+  private pending: { resources: readonly string[]; members: readonly string[]; asOf: AsOf; resolve: (rows: RecordRow[]) => void; reject: (err: unknown) => void }[] = [];
+  private readonly delivered = new Set<string>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  read(resources: readonly string[], members: readonly string[], asOf: AsOf): Promise<RecordRow[]> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending.length) setImmediate(() => void this.flush());
+      this.pending.push({ resources, members, asOf, resolve, reject });
+    });
+  }
+
+  /** The resources of which no record at all was delivered (by `asOf`). */
+  async undelivered(resources: readonly string[], asOf: AsOf): Promise<string[]> {
+    const unknown = asOf ? [...resources] : resources.filter((r) => !this.delivered.has(r));
+    if (!unknown.length) return [];
+    const { rows } = await this.pool.query<{ resource: string }>(
+      `select r as resource from unnest($1::text[]) r
+       where exists (select 1 from department_record where resource_code = r ${asOf ? 'and valid_from <= $2' : ''})`,
+      asOf ? [unknown, asOf] : [unknown],
+    );
+    const present = new Set(rows.map((r) => r.resource));
+    if (!asOf) for (const r of present) this.delivered.add(r);
+    return unknown.filter((r) => !present.has(r));
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const byMoment = new Map<AsOf, typeof batch>();
+    for (const b of batch) byMoment.set(b.asOf, [...(byMoment.get(b.asOf) ?? []), b]);
+    await Promise.all(
+      [...byMoment].map(async ([asOf, calls]) => {
+        try {
+          const resources = [...new Set(calls.flatMap((c) => c.resources))];
+          const members = [...new Set(calls.flatMap((c) => c.members))];
+          const params: unknown[] = [resources, members];
+          if (asOf) params.push(asOf);
+          const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
+          const { rows } = await this.pool.query<RecordRow>(
+            `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
+               fetched_at as "fetchedAt", valid_from as "validFrom"
+             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
+            params,
+          );
+          for (const c of calls) {
+            const rs = new Set(c.resources);
+            const ms = new Set(c.members);
+            c.resolve(rows.filter((r) => rs.has(r.resource) && ms.has(r.subject)));
+          }
+        } catch (err) {
+          for (const c of calls) c.reject(err);
+        }
+      }),
+    );
+  }
+}
+
 /**
  * Items read from `department_record` by (resource_code, subject): the current rows, or those valid
  * at `asOf`. A resource of which the hub holds no record at all (its connector never delivered)
  * is `UNAVAILABLE`: an empty answer there would read a missing source as "nothing to declare".
  */
-export function departmentRecordSource(pool: pg.Pool, resources: readonly string[]): ItemSource<DepartmentRecords> {
+export function departmentRecordSource(reader: DepartmentRecordReader, resources: readonly string[]): ItemSource<DepartmentRecords> {
   return {
     gather: (members, asOf) =>
       guarded(resources.join(','), async () => {
-        const params: unknown[] = [resources, members];
-        if (asOf) params.push(asOf);
-        const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
-        const [{ rows }, { rows: present }] = await Promise.all([
-          pool.query<Provenanced & { resource: string; subject: string; payload: Record<string, unknown> }>(
-            `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
-               fetched_at as "fetchedAt", valid_from as "validFrom"
-             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
-            params,
-          ),
-          pool.query<{ resource: string }>(
-            `select r as resource from unnest($1::text[]) r
-             where exists (select 1 from department_record where resource_code = r ${asOf ? 'and valid_from <= $2' : ''})`,
-            asOf ? [resources, asOf] : [resources],
-          ),
-        ]);
-        const delivered = new Set(present.map((p) => p.resource));
-        const missing = resources.filter((r) => !delivered.has(r));
+        const [rows, missing] = await Promise.all([reader.read(resources, members, asOf), reader.undelivered(resources, asOf)]);
         if (missing.length) return unavailable(resources.join(','), `no records delivered yet for ${missing.join(', ')}`);
         const value: DepartmentRecords = Object.fromEntries(resources.map((r) => [r, Object.fromEntries(members.map((m) => [m, []]))]));
         for (const r of rows) value[r.resource][r.subject].push(r.payload);
@@ -261,16 +311,91 @@ export function financialLookupSource(url: string | null, options: { timeoutMs: 
   };
 }
 
+/**
+ * The hub's query-time `lookup` sources (`src/registries/department/`: timeout, cache, breaker),
+ * as far as verification needs them; described by shape so that this folder imports none of
+ * that folder's internals.
+ */
+export interface QueryTimeLookups {
+  forResource(resource: string):
+    | {
+        readonly name: string;
+        readonly definition: { readonly baseUrl: string | null };
+        lookup(resource: string, subject: string): Promise<
+          { ok: true; records: Record<string, unknown>[]; fetchedAt: string } | { ok: false; reason: string; detail: string }
+        >;
+      }
+    | undefined;
+}
+
+/**
+ * Item 12 through the hub's `lookup` sources: deposits (`balance`; `kind: wealth` is a wealth
+ * product) and securities (`marketValue`), every member and both resources asked in parallel.
+ * Any answer missing, refused or without its number makes the item `UNAVAILABLE`.
+ */
+export function departmentLookupSource(lookups: QueryTimeLookups, deposits: string, securities: string): ItemSource<Record<string, FinancialAssets>> {
+  return {
+    async gather(members) {
+      const depositSource = lookups.forResource(deposits);
+      const securitiesSource = lookups.forResource(securities);
+      const system = depositSource?.name ?? 'financial-institutions';
+      if (!depositSource || !securitiesSource) return unavailable(system, `no lookup source for ${deposits} and ${securities}`);
+      const ask = (source: NonNullable<typeof depositSource>, resource: string) => Promise.all(members.map((m) => source.lookup(resource, m)));
+      const [dep, sec] = await Promise.all([ask(depositSource, deposits), ask(securitiesSource, securities)]);
+      const value: Record<string, FinancialAssets> = {};
+      const times: string[] = [];
+      for (const [i, m] of members.entries()) {
+        const d = dep[i];
+        const s = sec[i];
+        if (!d.ok) return unavailable(depositSource.name, `${deposits}: ${d.reason} (${d.detail})`);
+        if (!s.ok) return unavailable(securitiesSource.name, `${securities}: ${s.reason} (${s.detail})`);
+        times.push(d.fetchedAt, s.fetchedAt);
+        const num = (r: Record<string, unknown>, field: string) => (typeof r[field] === 'number' && Number.isFinite(r[field]) ? (r[field] as number) : null);
+        let deposit = 0;
+        let wealth = 0;
+        let held = 0;
+        for (const r of d.records) {
+          const n = num(r, 'balance');
+          if (n === null) return unavailable(depositSource.name, `${deposits}: a record without balance`);
+          if (r.kind === 'wealth') wealth += n;
+          else deposit += n;
+        }
+        for (const r of s.records) {
+          const n = num(r, 'marketValue');
+          if (n === null) return unavailable(securitiesSource.name, `${securities}: a record without marketValue`);
+          held += n;
+        }
+        value[m] = { deposits: Math.round(deposit * 100) / 100, wealthProducts: Math.round(wealth * 100) / 100, securities: Math.round(held * 100) / 100 };
+      }
+      const systems = [...new Set([depositSource.name, securitiesSource.name])].join(',');
+      return { value, asOf: times.sort().at(-1) ?? new Date().toISOString(), version: 'lookup', system: systems };
+    },
+  };
+}
+
 /** Every item's source (except the household's own), built from the scheme's declarations. */
-export function sourcesFor(items: readonly SchemeItem[], pool: pg.Pool, lookup: { financialUrl: string | null; timeoutMs: number }): Map<string, ItemSource> {
+export function sourcesFor(
+  items: readonly SchemeItem[],
+  pool: pg.Pool,
+  lookup: { financialUrl: string | null; timeoutMs: number; lookups?: QueryTimeLookups | null },
+): Map<string, ItemSource> {
   const sources = new Map<string, ItemSource>();
+  const reader = new DepartmentRecordReader(pool);
   for (const item of items) {
     const s = item.source;
     if (s.kind === 'base-library') {
       if (s.library === 'property') sources.set(item.key, propertySource(pool));
       else if (s.library === 'legal-entities') sources.set(item.key, shareholdingSource(pool));
-    } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(pool, s.resources));
-    else sources.set(item.key, financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }));
+    } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(reader, s.resources));
+    else {
+      // The hub's configured lookup sources when they serve the item's resources; else the gateway URL.
+      const [deposits, securities] = s.resources ?? [];
+      const configured = deposits && securities && lookup.lookups?.forResource(deposits)?.definition.baseUrl;
+      sources.set(
+        item.key,
+        configured ? departmentLookupSource(lookup.lookups!, deposits, securities) : financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }),
+      );
+    }
   }
   return sources;
 }

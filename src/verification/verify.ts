@@ -6,7 +6,7 @@ import { parseAsOf } from '../server/as-of.js';
 import { badUserInput, notFound } from '../server/errors.js';
 import { composeHousehold, decide, type Decision, type GatheredItems } from './evaluate.js';
 import { standardFor, type Scheme } from './scheme.js';
-import { isUnavailable, populationSource, sourcesFor, type ItemSource } from './sources.js';
+import { isUnavailable, populationSource, sourcesFor, type ItemSource, type QueryTimeLookups } from './sources.js';
 
 /** Who asked for a verification, and under which purpose and case. */
 export interface VerificationCaller {
@@ -43,6 +43,8 @@ export interface VerifierOptions {
   financialUrl: string | null;
   /** Time a `lookup` source has to answer. (Default: 2000 ms) */
   lookupTimeoutMs?: number;
+  /** The hub's `lookup` sources; item 12 uses them when they serve deposits and securities. (Default: the gateway URL) */
+  lookups?: QueryTimeLookups | null;
   /** Wraps each item's source (the benchmark adds latency to show they are asked in parallel). (Default: none) */
   wrapSource?: (key: string, source: ItemSource) => ItemSource;
 }
@@ -82,7 +84,7 @@ export class Verifier {
     readonly scheme: Scheme,
     options: VerifierOptions,
   ) {
-    this.sources = sourcesFor(scheme.items, pool, { financialUrl: options.financialUrl, timeoutMs: options.lookupTimeoutMs ?? 2000 });
+    this.sources = sourcesFor(scheme.items, pool, { financialUrl: options.financialUrl, timeoutMs: options.lookupTimeoutMs ?? 2000, lookups: options.lookups });
     if (options.wrapSource) for (const [key, source] of this.sources) this.sources.set(key, options.wrapSource(key, source));
     this.population = populationSource(pool);
   }
@@ -95,7 +97,7 @@ export class Verifier {
   async verify(
     input: { applicant: string; declaredMembers: readonly string[]; asOf?: string | null },
     caller: VerificationCaller,
-    options: { client?: pg.PoolClient; batchId?: string | null } = {},
+    options: { client?: pg.PoolClient; batchId?: string | null; store?: boolean } = {},
   ): Promise<{ verification: StoredVerification; accessed: Access[] }> {
     const started = performance.now();
     const applicant = input.applicant.trim().toUpperCase();
@@ -132,7 +134,8 @@ export class Verifier {
       tookMs: Math.round(performance.now() - started),
       ...decision,
     };
-    await storeVerification(options.client ?? this.pool, verification, options.batchId ?? null);
+    // A batch stores its chunk's verifications together, in the transaction that marks them done.
+    if (options.store !== false) await storeVerifications(options.client ?? this.pool, [verification], options.batchId ?? null);
     return { verification, accessed: this.accessesOf(household.counted, [applicant, ...declared]) };
   }
 
@@ -142,22 +145,25 @@ export class Verifier {
       if (item.key === 'household') continue;
       const reads =
         READS[item.key] ??
-        (item.source.kind === 'department-record' ? item.source.resources.map((resource) => ({ resource, fields: ['record'] })) : [{ resource: item.resource, fields: ['record'] }]);
+        (item.source.kind === 'department-record' || (item.source.kind === 'lookup' && item.source.resources)
+          ? (item.source.resources ?? []).map((resource) => ({ resource, fields: ['record'] }))
+          : [{ resource: item.resource, fields: ['record'] }]);
       for (const r of reads) accessed.push({ ...r, subjects: [...counted].sort() });
     }
     return accessed;
   }
 }
 
-export async function storeVerification(db: pg.Pool | pg.PoolClient, v: StoredVerification, batchId: string | null): Promise<void> {
+/** Stores verifications as decided, in one statement. */
+export async function storeVerifications(db: pg.Pool | pg.PoolClient, list: readonly StoredVerification[], batchId: string | null): Promise<void> {
+  if (!list.length) return;
   await db.query(
     `insert into verification (reference, scheme_code, scheme_version, applicant_id_number, department, system, purpose, case_number,
        verdict, check_date, decided_at, batch_id, result)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      v.reference, v.schemeCode, v.schemeVersion, v.applicantIdNumber, v.caller.department, v.caller.system, v.caller.purpose, v.caller.caseNumber,
-      v.verdict, v.checkDate, v.decidedAt, batchId, JSON.stringify(v),
-    ],
+     select v->>'reference', v->>'schemeCode', v->>'schemeVersion', v->>'applicantIdNumber', v->'caller'->>'department', v->'caller'->>'system',
+       v->'caller'->>'purpose', v->'caller'->>'caseNumber', v->>'verdict', (v->>'checkDate')::date, (v->>'decidedAt')::timestamptz, $2::bigint, v
+     from jsonb_array_elements($1::jsonb) v`,
+    [JSON.stringify(list), batchId],
   );
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLES, type Role } from '../../src/access/index.js';
 import { SHEET_ITEM_COLUMNS, SHEET_RESOURCE_COLUMNS } from '../../src/catalog/index.js';
+import { datasetContext, datasetSpec, SimDataset, startRestSimulator, type RestSimulator } from '../../src/simulate/departments/index.js';
 import { citizenDeclaration, citizenSchema } from '../support/citizens.js';
 import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub.js';
 
@@ -11,10 +12,17 @@ import { startTestHub, type GraphQLResponse, type TestHub } from '../support/hub
  */
 
 let hub: TestHub;
+let simulator: RestSimulator;
 beforeAll(async () => {
   hub = await startTestHub({}, { schema: citizenSchema() });
+  // A simulated department system whose switches the exchange's mutation may change.
+  simulator = await startRestSimulator(new SimDataset('tax-income', datasetSpec('tax-income'), datasetContext([{ code: '431102001001', countyCode: '431102' }]), 10));
+  hub.services.exchange!.simulators.set('tax-income', simulator);
 });
-afterAll(() => hub?.close());
+afterAll(async () => {
+  await hub?.close();
+  await simulator?.close();
+});
 
 type Position = 'operator' | 'own' | 'other';
 const DEPARTMENT: Record<Position, string> = { operator: 'data-bureau', own: 'public-security', other: 'tax' };
@@ -54,6 +62,24 @@ interface Case {
 }
 
 const operatorAdmin = (role: Role, position: Position) => role === 'catalog-admin' && position === 'operator';
+/** The exchange is run by the operator's platform administrators alone. */
+const platformAdmin = (role: Role, position: Position) => role === 'platform-admin' && position === 'operator';
+
+/** A record in quarantine, as a run would leave it: a tax record whose amount did not parse. */
+async function quarantined(): Promise<string> {
+  const { rows: run } = await hub.owner.pool.query(`insert into sync_run (connector, started_by, state) values ('tax-income', 'matrix', 'failed') returning id`);
+  const payload = { nsrsbh: '431102198503120211', ssq: '2025-03', sdxm: 'wages', sre: 'n/a', ynse: 12.5, kjywr: null, gxsj: '2026-01-01T00:00:00.000Z', serial: (serial += 1) };
+  const { rows } = await hub.owner.pool.query(
+    `insert into quarantine_record (connector, run_id, resource_code, resource_version, source_key, step, errors, payload, fetched_at)
+     values ('tax-income', $1, 'tax.income', '1', $2, 'mapping', '["taxableIncome: not a number"]', $3, now()) returning id::text`,
+    [run[0].id, `431102198503120211|2025-03|wages`, JSON.stringify(payload)],
+  );
+  return rows[0].id;
+}
+const fixed = (id: string) => async () => {
+  const { rows } = await hub.owner.pool.query('select payload from quarantine_record where id = $1', [id]);
+  return { id, p: JSON.stringify({ ...rows[0].payload, sre: 1000 + serial }) };
+};
 
 /** A one-row catalogue sheet (CSV, base64) registering a fresh resource of public-security. */
 function sheet(): string {
@@ -155,6 +181,27 @@ const CASES: Record<string, Case> = {
     document: `mutation resumeVerificationBatch($id: ID!) { resumeVerificationBatch(id: $id) { id } }`,
     allowed: () => false,
     purpose: 'low-income-verification',
+  },
+  startSync: {
+    // Its source is not configured in this hub: the run starts, is recorded, and fails on its own.
+    setup: async () => ({ c: 'provident-fund' }),
+    document: `mutation($c: ID!) { startSync(connector: $c, reason: "matrix") { id } }`,
+    allowed: platformAdmin,
+  },
+  replayQuarantined: {
+    setup: async () => fixed(await quarantined())(),
+    document: `mutation($id: ID!, $p: String) { replayQuarantined(id: $id, payload: $p, reason: "matrix") { applied } }`,
+    allowed: platformAdmin,
+  },
+  discardQuarantined: {
+    setup: async () => ({ id: await quarantined() }),
+    document: `mutation($id: ID!) { discardQuarantined(id: $id, reason: "matrix") { id } }`,
+    allowed: platformAdmin,
+  },
+  setSimulatorSwitches: {
+    setup: async () => ({ s: JSON.stringify({ latencyMs: serial++ % 3 }) }),
+    document: `mutation($s: String!) { setSimulatorSwitches(system: "tax-income", switches: $s, reason: "matrix") { system } }`,
+    allowed: platformAdmin,
   },
 };
 

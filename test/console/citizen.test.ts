@@ -138,3 +138,29 @@ describe('demo sign-in (development issuer only)', () => {
     }
   });
 });
+
+describe('a citizen identity issuer (HUITONG_CITIZEN_ISSUERS)', () => {
+  test("signs citizens in by its JWKS; its tokens are never a department's, and nobody else's are a citizen's", async () => {
+    const { createServer } = await import('node:http');
+    const { exportJWK } = await import('jose');
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'citizen-1', alg: 'ES256', use: 'sig' };
+    const jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const issuer = 'https://citizen-id.example';
+    const url = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`;
+    const other = await startTestHub({ HUITONG_CITIZEN_ISSUERS: JSON.stringify({ [issuer]: url }) });
+    const sign = (claims: Record<string, unknown>, sub: string) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'citizen-1' }).setIssuer(issuer).setAudience(other.config.jwtAudience).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    try {
+      const ok = await other.query(MY_LOG, undefined, { authorization: `Bearer ${await sign({ kind: 'citizen' }, alice)}` });
+      expect(ok.errors).toBeUndefined();
+      expect(ok.data.myAccessLog.edges).toEqual([]);
+      const asDepartment = await other.query(`{ hub { name } }`, undefined, { authorization: `Bearer ${await sign({ dept: 'tax', roles: ['consumer'] }, 'tax-system')}` });
+      expect(asDepartment.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'wrong-issuer' });
+    } finally {
+      await other.close();
+      jwks.close();
+    }
+  });
+});

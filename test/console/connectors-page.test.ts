@@ -22,6 +22,7 @@ const STAND_IN = /* GraphQL */ `
   extend type Mutation {
     replayQuarantined(id: ID!, payload: String, reason: String!): QuarantineReplay!
     discardQuarantined(id: ID!, reason: String!): QuarantinedRecord!
+    startSync(connector: ID!, full: Boolean = false, reason: String): SyncRun!
   }
   type Connector { id: ID! department: String! kind: String! resource: String! enabled: Boolean! }
   type SyncRun { id: ID! connector: String! state: String! startedAt: String! fetched: Int! applied: Int! unchanged: Int! quarantined: Int! error: String }
@@ -33,6 +34,7 @@ const STAND_IN = /* GraphQL */ `
   type QuarantineReplay { applied: Boolean! record: QuarantinedRecord! }
 `;
 const replayed: { id: string; payload: string | null; reason: string }[] = [];
+const started: string[] = [];
 const record = { id: '7', connector: 'tax-income', step: 'validation', errors: ['/amount: must be number'], payload: '{"amount":"x"}', state: 'open' };
 const standIn: IResolvers = {
   Query: {
@@ -49,6 +51,10 @@ const standIn: IResolvers = {
       return { applied: true, record: { ...record, state: 'replayed' } };
     },
     discardQuarantined: () => ({ ...record, state: 'discarded' }),
+    startSync: (_r, { connector }: { connector: string }) => {
+      started.push(connector);
+      return { id: '2', connector, state: 'running', startedAt: '2026-12-03T02:00:00Z', fetched: 0, applied: 0, unchanged: 0, quarantined: 0, error: null };
+    },
   },
 };
 
@@ -70,6 +76,7 @@ afterAll(async () => {
 async function signedIn(url: string, roles: string[]) {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${url}/console`);
+  await page.evaluate(() => document.fonts.ready);
   await page.locator('#demo-sign-in select[name=department]').selectOption('data-bureau');
   for (const box of await page.locator('#demo-sign-in input[name=role]').all()) {
     if (roles.includes((await box.getAttribute('value'))!)) await box.check();
@@ -97,6 +104,8 @@ test('a platform administrator finds the connectors page, with connectors, their
     await page.click('[data-action=run-quarantine-action]');
     await expect.poll(() => replayed).toEqual([{ id: '7', payload: '{"amount":12}', reason: '更正金额' }]);
     await expect.poll(() => page.locator('#quarantine tbody tr').count()).toBe(0);
+    await page.click('#connector-list tr[data-connector="tax-income"] [data-action=start-sync]');
+    await expect.poll(() => started).toEqual(['tax-income']);
   }
   await page.screenshot({ path: new URL('../../test-artifacts/console/12-connectors.png', import.meta.url).pathname, fullPage: true });
   await page.close();

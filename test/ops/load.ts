@@ -18,7 +18,7 @@ export interface LoadReport {
 
 const DIVISION = 'query Lookup($code: ID!) { division(code: $code) { code name } }';
 
-export function startLoad(url: string, token: string, options: { concurrency?: number; query?: string; variables?: Record<string, unknown> } = {}) {
+export function startLoad(url: string, token: string, options: { concurrency?: number; query?: string; variables?: Record<string, unknown>; moveOnClose?: boolean } = {}) {
   const report: LoadReport = { ok: 0, failed: 0, refused: 0, reset: 0, codes: {}, samples: [] };
   let running = true;
   const sample = (s: string) => {
@@ -32,9 +32,13 @@ export function startLoad(url: string, token: string, options: { concurrency?: n
     'x-case-number': 'LOAD-1',
   };
   const caller = async () => {
-    while (running) {
+    let gone = false;
+    while (running && !gone) {
       try {
         const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
+        // A hub that is going away says so (`Connection: close`): this caller moves elsewhere, as
+        // a client with other upstreams, or a load balancer, does.
+        if (res.headers.get('connection') === 'close' && (options.moveOnClose ?? true)) gone = true;
         const json = (await res.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
         if (res.status === 200 && json.data && !json.errors) report.ok += 1;
         else {

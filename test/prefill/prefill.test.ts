@@ -225,6 +225,7 @@ describe('low-income assistance application', () => {
     const f = byName(form.fields);
     expect(f.applicantName).toMatchObject({ value: null, status: 'needs_applicant', reasons: ['no-record'], locked: false });
     expect(f.householdMembers).toMatchObject({ status: 'needs_applicant', needsApplicant: true });
+    expect(f.householdSize).toMatchObject({ value: null, status: 'needs_applicant' });
     expect(f.vehicleCount).toMatchObject({ value: null, status: 'needs_applicant', reasons: ['no-record'] });
     expect(await hub.audit.entriesAbout(nobody)).toMatchObject([{ department: 'civil-affairs', purpose: 'low-income-verification' }]);
   });

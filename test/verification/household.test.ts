@@ -64,7 +64,7 @@ describe('one household', () => {
     expect(resources).toEqual(expect.arrayContaining([
       'population.person', 'population.household', 'property.ownership', 'legal-entity.shareholding', 'tax.income', 'hrss.pension', 'hrss.contribution',
       'provident-fund.account', 'vehicles.vehicle', 'disabled-federation.certificate', 'civil-affairs.assistance', 'civil-affairs.marriage',
-      'health.medical-cost', 'financial-institutions.assets', 'verification.low-income',
+      'health.medical-cost', 'financial-institutions.deposit', 'financial-institutions.securities', 'verification.low-income',
     ]));
     const tax = (entry.resources as { resource: string; subjects: string[] }[]).find((r) => r.resource === 'tax.income')!;
     expect(tax.subjects).toEqual([a, b].sort());

@@ -74,6 +74,10 @@ describe('the printable report', () => {
     expect(html).toContain(`${a.slice(0, 6)}********${a.slice(-4)}`);
     const missing = await get('/verification/LI20260101-AAAAAAAA.pdf', await civil().headers());
     expect(missing.status).toBe(404);
+    const anonymous = await get(`/verification/${v.reference}.pdf`, {});
+    expect(anonymous.status).toBe(401);
+    const { rows } = await hub.owner.pool.query(`select outcome from audit_entry where operation_name = 'verificationReport' order by seq desc limit 1`);
+    expect(rows[0].outcome).toBe('refused:UNAUTHENTICATED:missing-token');
   });
 
   test('a batch CSV is served to its department only, and audited', async () => {

@@ -1,8 +1,8 @@
 // The console (管理控制台): an Alpine.js page over the hub's GraphQL API. It holds no rights of its
 // own: roles decide what it shows, the API decides what is allowed, and each action is one
 // GraphQL operation, audited by the hub like any other.
-import { claimsOf, devToken, fieldName, formatTime, gql, GraphQLFailure, saveLang, savedLang } from './common.js';
-import { t } from './i18n.js';
+import { claimsOf, devToken, fieldName, formatTime, gql, GraphQLFailure, purposeName, saveLang, savedLang } from './common.js';
+import { codeName, t } from './i18n.js';
 
 const RESOURCE_FIELDS = `code name nameEn summary provider classification { class category } graphqlType
   items { name title type description sensitivity identifiesPerson mask }
@@ -82,6 +82,7 @@ const KNOWN_EXCHANGE = {
   listField: { name: 'connectors', args: [] },
   runsField: { name: 'syncRuns', args: [{ name: 'connector', type: nonNull('ID') }, { name: 'first', type: nullable('Int') }] },
   quarantineField: { name: 'quarantinedRecords', args: [{ name: 'first', type: nullable('Int') }] },
+  canStart: true,
   actions: [
     { name: 'replayQuarantined', args: [{ name: 'id', type: nonNull('ID') }, { name: 'payload', type: nullable('String') }, { name: 'reason', type: nonNull('String') }] },
     { name: 'discardQuarantined', args: [{ name: 'id', type: nonNull('ID') }, { name: 'reason', type: nonNull('String') }] },
@@ -112,7 +113,7 @@ document.addEventListener('alpine:init', () => {
     requests: { all: [], view: 'inbox', deciding: null, decision: null },
     audit: { subject: '', records: [], searched: false, verification: null },
     connectors: {
-      checked: false, available: false, introspected: false, listField: null, runsField: null, quarantineField: null, actions: [],
+      checked: false, available: false, introspected: false, canStart: false, listField: null, runsField: null, quarantineField: null, actions: [],
       list: [], connectorColumns: [], selected: null, runs: [], runColumns: [], quarantine: [], quarantineColumns: [], acting: null,
     },
     sheet: { available: false, report: null, dryRun: true, reason: '', fileName: '' },
@@ -123,12 +124,21 @@ document.addEventListener('alpine:init', () => {
     fieldName(f) {
       return fieldName(f, this.lang);
     },
+    /** A code of the API (status, sharing type, sensitivity...) as the reader's language names it. */
+    label(code) {
+      return codeName(this.lang, code);
+    },
     time(iso) {
       return formatTime(iso, this.lang);
     },
     setLang(lang) {
       this.lang = lang;
       saveLang(lang);
+    },
+    purpose(code) {
+      if (!code) return '—';
+      const name = purposeName(code, this.config, this.lang);
+      return name === code ? code : `${name} (${code})`;
     },
     deptName(code) {
       const d = this.config.departments.find((x) => x.code === code);
@@ -377,6 +387,7 @@ document.addEventListener('alpine:init', () => {
         c.runsField = q.find((f) => f.name === 'syncRuns') ?? null;
         c.quarantineField = q.find((f) => /quarantine/i.test(f.name)) ?? null;
         c.actions = (data.__schema.mutationType?.fields ?? []).filter((f) => /replay|discard/i.test(f.name) && /quarantin/i.test(f.name));
+        c.canStart = (data.__schema.mutationType?.fields ?? []).some((f) => f.name === 'startSync');
         c.introspected = true;
       } catch {
         const probe = await this.api('{ connectors { id } }').then(() => true, () => false);
@@ -433,6 +444,15 @@ document.addEventListener('alpine:init', () => {
       const { columns, rows } = await this.listOf(c.runsField, KNOWN_EXCHANGE.runColumns, needsConnector ? { connector: c.selected } : {});
       c.runColumns = columns;
       c.runs = rows;
+    },
+    async startSync(id) {
+      try {
+        await this.api(`mutation StartSync($c: ID!) { startSync(connector: $c, reason: "console") { id state } }`, { c: id });
+        this.notice = this.t('saved');
+        await this.loadRuns(id);
+      } catch (err) {
+        this.error = err.message;
+      }
     },
     cell(value) {
       return value === null || value === undefined ? '' : Array.isArray(value) ? value.join('; ') : typeof value === 'object' ? JSON.stringify(value) : String(value);

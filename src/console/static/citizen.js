@@ -1,6 +1,6 @@
 // A citizen's page (我的数据访问记录): who read data about them, from `myAccessLog` only. The
 // citizen token opens nothing else; this page's own reading is entered in the audit trail.
-import { claimsOf, devToken, fieldName, formatTime, gql, saveLang, savedLang } from './common.js';
+import { claimsOf, devToken, fieldName, formatTime, gql, purposeName, saveLang, savedLang } from './common.js';
 
 const TEXTS = {
   zh: {
@@ -42,6 +42,9 @@ document.addEventListener('alpine:init', () => {
     setLang(lang) {
       this.lang = lang;
       saveLang(lang);
+    },
+    purpose(code) {
+      return code ? purposeName(code, this.config, this.lang) : '—';
     },
     deptName(code) {
       const d = this.config.departments.find((x) => x.code === code);

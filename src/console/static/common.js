@@ -52,10 +52,18 @@ export const FIELD_NAMES = {
     maritalStatus: '婚姻状况', status: '状态', household: '户', householdNumber: '户号', relationToHead: '与户主关系', count: '计数',
     creditCode: '统一社会信用代码', representative: '法定代表人', unitNumber: '不动产单元号', owners: '权利人', provenance: '来源',
     myAccessLog: '本人查看记录', residenceDivision: '户籍地', members: '家庭成员', division: '区划',
+    accessLog: '审计查询访问记录', auditVerification: '审计链校验', properties: '不动产', legalEntities: '法人',
   },
   en: {},
 };
-export const fieldName = (f, lang) => (f.startsWith('arg:') ? (lang === 'zh' ? `按${f.slice(4)}查询` : `looked up by ${f.slice(4)}`) : (FIELD_NAMES[lang]?.[f] ?? f));
+export const fieldName = (f, lang) => {
+  if (!f.startsWith('arg:')) return FIELD_NAMES[lang]?.[f] ?? f;
+  const arg = f.slice(4);
+  return lang === 'zh' ? `按${FIELD_NAMES.zh[arg] ?? arg}查询` : `looked up by ${arg}`;
+};
+
+/** A purpose code by its registered name (in Chinese), from the hub's public configuration. */
+export const purposeName = (code, config, lang) => (lang === 'zh' ? (config.purposes ?? []).find((p) => p.code === code)?.name : null) ?? code;
 
 export function savedLang() {
   return localStorage.getItem('huitong.lang') === 'en' ? 'en' : 'zh';

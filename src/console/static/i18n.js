@@ -17,7 +17,7 @@ export const TEXTS = {
     requestedBy: '申请人', legalBasis: '法律依据', noRequests: '暂无申请', subject: '身份证号或统一社会信用代码', lookUp: '查询',
     timeline: '访问记录', when: '时间', system: '系统', caseNumber: '案件编号', outcome: '结果', chain: '审计链校验', verify: '校验',
     chainOk: '完整', chainBroken: '已损坏', entries: '条记录', checkpoints: '个签名检查点', lastCheckpoint: '最近签名检查点', firstBreak: '首个断点',
-    runs: '同步记录', quarantine: '隔离区', replay: '修正并重放', discard: '丢弃', noConnectors: '本平台尚未提供数据接入接口。', noImport: '本平台尚未提供表格导入接口。',
+    runs: '同步记录', quarantine: '隔离区', replay: '修正并重放', startSync: '立即同步', discard: '丢弃', noConnectors: '本平台尚未提供数据接入接口。', noImport: '本平台尚未提供表格导入接口。',
     dryRun: '试运行（不保存）', importNow: '确认导入', sheetFile: '表格文件（.xlsx 或 .csv）', row: '行', change: '变更',
     forbiddenView: '当前角色无权查看此页面。', loading: '加载中…', notFound: '未找到', citizenPage: '公民查询本人数据访问记录', openData: '公开数据',
     signedInAs: '当前身份', back: '返回',
@@ -39,7 +39,7 @@ export const TEXTS = {
     requestedBy: 'Requested by', legalBasis: 'Legal basis', noRequests: 'No requests', subject: 'ID number or credit code', lookUp: 'Look up',
     timeline: 'Accesses', when: 'When', system: 'System', caseNumber: 'Case number', outcome: 'Outcome', chain: 'Audit chain', verify: 'Verify',
     chainOk: 'intact', chainBroken: 'broken', entries: 'entries', checkpoints: 'signed checkpoints', lastCheckpoint: 'Last signed checkpoint', firstBreak: 'First break',
-    runs: 'Sync runs', quarantine: 'Quarantine', replay: 'Fix and replay', discard: 'Discard', noConnectors: 'This hub offers no connector API yet.', noImport: 'This hub offers no spreadsheet import API yet.',
+    runs: 'Sync runs', quarantine: 'Quarantine', replay: 'Fix and replay', startSync: 'Sync now', discard: 'Discard', noConnectors: 'This hub offers no connector API yet.', noImport: 'This hub offers no spreadsheet import API yet.',
     dryRun: 'Dry run (stores nothing)', importNow: 'Import', sheetFile: 'Spreadsheet (.xlsx or .csv)', row: 'Row', change: 'Change',
     forbiddenView: 'Your roles do not show this page.', loading: 'Loading…', notFound: 'Not found', citizenPage: "Citizens: who read my data", openData: 'Open data',
     signedInAs: 'Signed in as', back: 'Back',
@@ -47,3 +47,16 @@ export const TEXTS = {
 };
 
 export const t = (lang, key) => TEXTS[lang]?.[key] ?? TEXTS.zh[key] ?? key;
+
+/** Chinese names of the API's codes (statuses, sharing types, sensitivities...); English shows the code. */
+export const CODE_NAMES = {
+  pending: '待审批', approved: '已批准', rejected: '已驳回', revoked: '已撤销', suspended: '已暂停',
+  unconditional: '无条件共享', conditional: '有条件共享', none: '不予共享',
+  public: '公开', internal: '内部', personal: '个人信息', sensitive: '敏感个人信息',
+  base: '基础', theme: '主题', department: '部门',
+  registered: '注册', updated: '更新', retired: '停用', reinstated: '恢复', unchanged: '无变化', refused: '拒绝',
+  query: '查询', sync: '同步', file: '文件', clear: '明文', masked: '脱敏',
+  'real-time': '实时', daily: '每日', weekly: '每周', monthly: '每月', quarterly: '每季度', 'half-yearly': '每半年', yearly: '每年', irregular: '不定期',
+  ok: '成功',
+};
+export const codeName = (lang, code) => (lang === 'zh' && CODE_NAMES[code] ? CODE_NAMES[code] : code);

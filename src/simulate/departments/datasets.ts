@@ -93,8 +93,8 @@ export const DATASETS: Record<string, DatasetSpec> = {
       const body = String(10_000_000 + i).slice(-8);
       const creditCode = makeCreditCode('9', '1', p.village.code.slice(0, 6), body.replace(/^0/, 'M'));
       return {
-        tyshxydm: creditCode, qymc: `永州市${p.name}商贸有限公司${i}`, qylx: 'company', fddbr: p.idNumber, zczb: money(p.rng, 1e5, 1e7),
-        clrq: day(p.rng, 2000, 2025), djzt: 'active', zs: `湖南省永州市${p.village.code}号`, qh: p.village.code, hydm: 'F52', jyfw: '日用百货销售', gxsj: updatedAtOf(i),
+        tyshxydm: creditCode, qymc: `永州市${p.name}商贸有限公司${i}`, qylx: i % 10 ? '企业' : '农民专业合作社', fddbr: p.idNumber, zczb: money(p.rng, 1e5, 1e7),
+        clrq: day(p.rng, 2000, 2025), djzt: i % 50 ? '存续' : '注销', zs: `湖南省永州市${p.village.code}号`, qh: p.village.code, hydm: 'F52', jyfw: '日用百货销售', gxsj: updatedAtOf(i),
       };
     },
     malform: spoil('clrq', 'unknown'),
@@ -105,7 +105,7 @@ export const DATASETS: Record<string, DatasetSpec> = {
     record(i, ctx) {
       const p = personAt(i * 5 + 2, ctx);
       const unit = `${p.village.code.slice(0, 6)}001002GB${String(i % 100_000).padStart(5, '0')}F${String(Math.floor(i / 100_000) + 1).padStart(8, '0')}`;
-      return { bdcdyh: unit, lx: 'house', yt: 'residential', mj: money(p.rng, 40, 180), zl: `湖南省永州市${p.village.code}号`, qh: p.village.code, gxsj: updatedAtOf(i) };
+      return { bdcdyh: unit, lx: '房屋', yt: i % 8 ? '住宅' : '商业', mj: money(p.rng, 40, 180), zl: `湖南省永州市${p.village.code}号`, qh: p.village.code, gxsj: updatedAtOf(i) };
     },
     malform: spoil('mj', -1),
   },
@@ -162,7 +162,7 @@ export const DATASETS: Record<string, DatasetSpec> = {
     key: ['czh'],
     record(i, ctx) {
       const p = personAt(i * 7, ctx);
-      return { czh: `${p.idNumber}${(i % 4) + 1}${(i % 7) + 1}`, sfzh: p.idNumber, cjlb: ['visual', 'hearing', 'speech', 'physical', 'intellectual', 'mental', 'multiple'][i % 7], cjdj: (i % 4) + 1, fzrq: day(p.rng), yxq: '2030-12-31', gxsj: updatedAtOf(i) };
+      return { czh: `${p.idNumber}${(i % 7) + 1}${(i % 4) + 1}`, sfzh: p.idNumber, cjlb: ['visual', 'hearing', 'speech', 'physical', 'intellectual', 'mental', 'multiple'][i % 7], cjdj: (i % 4) + 1, fzrq: day(p.rng), yxq: '2030-12-31', gxsj: updatedAtOf(i) };
     },
     malform: spoil('cjdj', '5'),
   },

@@ -49,7 +49,10 @@ export async function startDepartmentSimulators(options: {
   logger: Logger;
   env?: Record<string, string | undefined>;
 }): Promise<DepartmentSimulators> {
-  const switches: Partial<Switches> = switchesFromEnv(options.env ?? process.env);
+  const env0 = options.env ?? process.env;
+  const switches: Partial<Switches> = switchesFromEnv(env0);
+  // The demo shows quarantine at work: 2% of records spoiled unless said otherwise.
+  if (env0.HUITONG_SIM_MALFORMED_RATE === undefined) switches.malformedRate = 0.02;
   const { rows } = await options.pool.query<SimVillage>(
     `select code, left(code, 6) as "countyCode" from division where level = 'village' and code like '4311%' and valid_to is null order by code`,
   );
@@ -73,7 +76,7 @@ export async function startDepartmentSimulators(options: {
     env.HUITONG_DROP_DIR = drop;
     for (const d of DROPS) {
       const folder = path.join(drop, d.connector);
-      if (!existsSync(folder)) await writeDropFile(folder, d.dataset, ctx, { format: d.format, rows: Math.min(options.records, 1000), malformedRate: switches.malformedRate ?? 0.02 });
+      if (!existsSync(folder)) await writeDropFile(folder, d.dataset, ctx, { format: d.format, rows: Math.min(options.records, 1000), malformedRate: switches.malformedRate ?? 0 });
     }
     options.logger.info({ rest: [...rest.keys()], frontDb: 'huitong_frontdb', drop }, 'simulated department systems started');
     return {
