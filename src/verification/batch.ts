@@ -378,6 +378,8 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
     events: events as never,
     logger: await quietLogger(logger),
   });
+  // A runner that fails (its database gone for good) must not take the hub down with it: logged, and the hub's health says the rest.
+  runner.promise.catch((err: unknown) => logger.error({ err }, 'verification job runner stopped'));
   const utils = await makeWorkerUtils({ pgPool: pool, logger: await quietLogger(logger) });
 
   const beat = async () => {

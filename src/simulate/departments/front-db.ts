@@ -89,6 +89,8 @@ export async function startFrontDb(adminUrl: string, ctx: DatasetContext, option
     await client.end();
   }
   const writer = new pg.Pool({ connectionString: url, max: 2 });
+  // An idle connection lost with the server (a restart) is dropped, not an uncaught error of the hub.
+  writer.on('error', () => {});
   return {
     url,
     async change(table, where, patch) {
