@@ -17,16 +17,32 @@ const REFUSALS = new Set(['PURPOSE_REQUIRED', 'FORBIDDEN', 'UNAUTHENTICATED', 'R
 
 /** The audit entry for one executed operation, from what its access session released. */
 export function draftFor(access: AccessSession, operation: { document: DocumentNode; operationName: string | null }, result: ExecutionResult): AuditDraft {
-  const principal = access.principal!;
-  const resources: ResourceAccess[] = [...access.touched]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([resource, t]) => ({ resource, fields: [...t.fields].sort(), subjects: [...t.subjects].sort() }));
   const codes = [...new Set((result.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL')))].sort();
   const outcome = !codes.length
     ? 'ok'
     : codes.some((c) => REFUSALS.has(c))
       ? `denied:${codes.join(',')}`
       : `${result.data ? 'partial' : 'failed'}:${codes.join(',')}`;
+  return releasedDraft(access, {
+    operationName: operation.operationName,
+    documentHash: documentHash(operation.document),
+    resultSize: result.data ? Buffer.byteLength(JSON.stringify(result.data)) : 0,
+    outcome,
+  });
+}
+
+/**
+ * The audit entry for what an access session released: who, why, and each resource with its
+ * fields and subjects. GraphQL operations and the hub's other data routes (reports, exports) alike.
+ */
+export function releasedDraft(
+  access: AccessSession,
+  what: Pick<AuditDraft, 'operationName' | 'documentHash' | 'resultSize' | 'outcome'>,
+): AuditDraft {
+  const principal = access.principal!;
+  const resources: ResourceAccess[] = [...access.touched]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([resource, t]) => ({ resource, fields: [...t.fields].sort(), subjects: [...t.subjects].sort() }));
   return {
     at: new Date(),
     department: principal.department,
@@ -34,12 +50,9 @@ export function draftFor(access: AccessSession, operation: { document: DocumentN
     roles: [...principal.roles],
     purpose: access.purpose?.code ?? null,
     caseNumber: access.purpose?.caseNumber ?? null,
-    operationName: operation.operationName,
-    documentHash: documentHash(operation.document),
+    ...what,
     resources,
     subjects: [...new Set(resources.flatMap((r) => r.subjects))].sort(),
-    resultSize: result.data ? Buffer.byteLength(JSON.stringify(result.data)) : 0,
-    outcome,
   };
 }
 

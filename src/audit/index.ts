@@ -23,7 +23,7 @@ export { readCheckpoint, signCheckpoint, CHECKPOINT_TYPE, type CheckpointClaim, 
 export { CheckpointFile, CHECKPOINT_FILE, type FileCheckpoint } from './checkpoint-file.js';
 export { verifyChain, type ChainBreak, type ChainProblem, type ChainReport } from './verify.js';
 export { accessesAbout, type AccessRecord } from './tracker.js';
-export { draftFor, refusalDraft, UNAUTHENTICATED_CALLER } from './draft.js';
+export { draftFor, refusalDraft, releasedDraft, UNAUTHENTICATED_CALLER } from './draft.js';
 export { auditResolvers } from './graphql.js';
 
 /** The audit trail as the running hub holds it. */

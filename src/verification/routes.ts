@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Path } from 'graphql/jsutils/Path.js';
 import { openAccessSession, PurposeRefused, TokenRefused, type AccessSession } from '../access/index.js';
-import { refusalDraft, type AuditDraft } from '../audit/index.js';
+import { refusalDraft, releasedDraft } from '../audit/index.js';
 import type { HubServices } from '../server/context.js';
 import { HubError } from '../server/errors.js';
 import { authorizeVerification, recordAccess, VERIFICATION_RESOURCE } from './access.js';
@@ -98,25 +98,8 @@ function fail(res: ServerResponse, status: number, error: HubError): void {
 
 /** The entry for a report or export, committed before it is sent; if it cannot be written, nothing is. */
 async function audit(hub: HubServices, access: AccessSession, operation: string, route: string, size: number, outcome: string): Promise<void> {
-  const principal = access.principal!;
-  const resources = [...access.touched]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([resource, t]) => ({ resource, fields: [...t.fields].sort(), subjects: [...t.subjects].sort() }));
-  const draft: AuditDraft = {
-    at: new Date(),
-    department: principal.department,
-    system: principal.system,
-    roles: [...principal.roles],
-    purpose: access.purpose?.code ?? null,
-    caseNumber: access.purpose?.caseNumber ?? null,
-    operationName: operation,
-    documentHash: createHash('sha256').update(`GET ${route}`).digest('hex'),
-    resources,
-    subjects: [...new Set(resources.flatMap((r) => r.subjects))].sort(),
-    resultSize: size,
-    outcome,
-  };
-  await hub.audit.log.record(draft);
+  const documentHash = createHash('sha256').update(`GET ${route}`).digest('hex');
+  await hub.audit.log.record(releasedDraft(access, { operationName: operation, documentHash, resultSize: size, outcome }));
 }
 
 /** A path for the access report, as if the report were the GraphQL field `verificationReport`. */
