@@ -4,7 +4,7 @@ import { createIdentity } from './access/index.js';
 import { CheckpointFile, createAudit, ensureHubKeys, hasNoAuditHistory } from './audit/index.js';
 import { CatalogState, openCommandTrail, syncRegisters, syncResources, type ChangeActor, type ChangeTrail, type FixtureTrail } from './catalog/index.js';
 import { dbTimeouts, type Config } from './config.js';
-import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, type Database, type EmbeddedServer, type EmbeddedState } from './db/index.js';
+import { connectDatabase, grantRuntime, locateDatabase, migrate, userOf, withSetupLock, type Database, type EmbeddedServer, type EmbeddedState } from './db/index.js';
 import { Exchange, scheduleConnectors } from './exchange/index.js';
 import { writeSimulatorEnv } from './exchange/simulator-env.js';
 import type { Logger } from './log.js';
@@ -52,24 +52,28 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
   const { url, ownerUrl, embedded } = await locateDatabase(config, logger, { attach: options.attach ?? true, command: options.command });
   try {
     if (ownerUrl !== url) {
-      const owner = await connectDatabase(ownerUrl, { poolMax: 1, logger });
-      try {
-        const applied = await migrate(owner);
-        if (applied.length) logger.info({ applied }, 'migrations applied');
-      } finally {
-        await owner.close();
-      }
-      await prepareJobQueue(ownerUrl);
-      await grantRuntime(ownerUrl, userOf(url));
+      await withSetupLock(ownerUrl, async () => {
+        const owner = await connectDatabase(ownerUrl, { poolMax: 1, logger });
+        try {
+          const applied = await migrate(owner);
+          if (applied.length) logger.info({ applied }, 'migrations applied');
+        } finally {
+          await owner.close();
+        }
+        await prepareJobQueue(ownerUrl);
+        await grantRuntime(ownerUrl, userOf(url));
+      });
     }
     // The runtime role's pool gets the hub's bounds; the owner's (seeding: long index builds) a connect timeout only.
     const timeouts = options.as === 'owner' ? undefined : dbTimeouts(config);
     const db = await connectDatabase(options.as === 'owner' ? ownerUrl : url, { poolMax: config.dbPoolMax, logger, timeouts });
     if (ownerUrl === url) {
-      const applied = await migrate(db);
-      if (applied.length) logger.info({ applied }, 'migrations applied');
-      // One role for everything: it may lack the right to create graphile-worker's schema.
-      await prepareJobQueue(url).catch((err: unknown) => logger.warn({ err }, 'job queue not installed: batch verification is off until an owner installs it'));
+      await withSetupLock(url, async () => {
+        const applied = await migrate(db);
+        if (applied.length) logger.info({ applied }, 'migrations applied');
+        // One role for everything: it may lack the right to create graphile-worker's schema.
+        await prepareJobQueue(url).catch((err: unknown) => logger.warn({ err }, 'job queue not installed: batch verification is off until an owner installs it'));
+      });
     }
     return {
       db,

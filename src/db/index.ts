@@ -96,6 +96,22 @@ async function withMigrator<T>(url: string, work: (migrator: Migrator) => Promis
   }
 }
 
+/**
+ * Runs `work` (migrations, grants, installing the job queue) while holding the database's set-up
+ * lock, so that processes starting together on one database take turns: concurrent GRANTs on the
+ * same object fail in PostgreSQL with "tuple concurrently updated".
+ */
+export async function withSetupLock<T>(url: string, work: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, ...pgTimeouts(COMMAND_DB_TIMEOUTS) });
+  await client.connect();
+  try {
+    await client.query(`select pg_advisory_lock(hashtext('huitong: database set-up'))`);
+    return await work();
+  } finally {
+    await client.end(); // ending the session releases the lock
+  }
+}
+
 /** Applies pending migrations; returns the names of those applied. */
 export async function migrate(db: Database): Promise<string[]> {
   if (!(await pendingMigrations(db)).length) return [];
