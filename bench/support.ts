@@ -10,6 +10,13 @@ import { freePort } from '../test/support/ports.js';
 
 export const logger = createLogger('warn');
 
+/** The person fields every look-up benchmark asks for. */
+export const FIELDS = 'idNumber name gender birthDate ethnicity address maritalStatus status';
+/** The look-up the minimal server runs: the current version of one person, by the partial unique index. */
+export const LOOKUP = `select id_number as "idNumber", name, gender, birth_date as "birthDate", ethnicity, address,
+  marital_status as "maritalStatus", status from person where id_number = $1 and valid_to is null`;
+
+
 /**
  * A migrated database of its own for a benchmark: on `DATABASE_URL`'s server when set (a fresh
  * database is created there), else on an embedded PostgreSQL in a temporary directory.
