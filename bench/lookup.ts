@@ -5,8 +5,8 @@
  *   3. the full hub with `person(idNumber)`, a dev-issuer token and a stated purpose;
  *   4. `personsByIdNumbers` with 50 IDs per request on the full hub, in persons/s;
  *   5. with BENCH_WORKERS > 1, the hub as that many processes sharing the port (node:cluster);
- *   6. a soak: the hub at 70% of its own peak (open loop, autocannon's `overallRate`), with its
- *      latency and memory per window.
+ *   6. a soak: the hub at 70% of its own peak (open loop: requests sent when due, latency counted
+ *      from then), with its latency and memory per window.
  * Each server runs in a process of its own (`bench/servers.ts`), so its CPU time per request and
  * its memory are its own; the load comes from this process. Targets: full ≥ 0.8 × minimal
  * requests/s; batched persons/s ≥ 0.4 × bare pg; soak p99 < 50 ms with memory flat; hub RSS < 250 MB.
@@ -24,7 +24,7 @@ import { loadDevIssuer } from '../src/access/index.js';
 import { readConfig } from '../src/config.js';
 import { grantDemoAccess, seedCity } from '../src/simulate/index.js';
 import { freePort } from '../test/support/ports.js';
-import { benchDatabase, FIELDS, fmt, LOOKUP, type LoadResult } from './support.js';
+import { benchDatabase, FIELDS, fmt, LOOKUP, openLoop, type LoadResult, type OpenLoopResult } from './support.js';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -182,31 +182,30 @@ async function measure(server: Server, requests: string[], headers: Record<strin
   };
 }
 
-function fire(server: Server, requests: string[], headers: Record<string, string>, duration: number, overallRate?: number) {
+function fire(server: Server, requests: string[], headers: Record<string, string>, duration: number) {
   return autocannon({
     url: server.url,
     method: 'POST',
-    connections: overallRate ? 64 : CONNECTIONS,
+    connections: CONNECTIONS,
     duration,
-    ...(overallRate ? { overallRate } : {}),
     headers: { 'content-type': 'application/json', ...headers },
     requests: requests.map((body) => ({ method: 'POST', body })),
   });
 }
 
-/** The hub at a fixed rate for SOAK_SECONDS, in windows of 30 s, each printed. */
+/** The hub at a steady rate for SOAK_SECONDS (open loop), in windows of 30 s, each printed. */
 async function soakAt(server: Server, rate: number, requests: string[], headers: Record<string, string>) {
-  process.stdout.write(`\n6. soak at ${fmt(rate)} req/s (70% of the hub's peak) for ${SOAK_SECONDS} s, 64 connections\n`);
+  process.stdout.write(`\n6. soak at ${fmt(rate)} req/s (70% of the hub's peak), open loop, for ${SOAK_SECONDS} s\n`);
   const rssStart = rssMb(server);
-  const windows: { p50: number; p99: number }[] = [];
+  const windows: OpenLoopResult[] = [];
   for (let done = 0; done < SOAK_SECONDS; done += SOAK_WINDOW) {
     const seconds = Math.min(SOAK_WINDOW, SOAK_SECONDS - done);
     const sampler = setInterval(() => rssMb(server), 1000);
-    const r = await fire(server, requests, headers, seconds, rate);
+    const r = await openLoop(server.url, requests, headers, rate, seconds);
     clearInterval(sampler);
-    if (r.errors || r.timeouts || r.non2xx) throw new Error(`soak: ${r.errors + r.timeouts} connection errors, ${r.non2xx} non-2xx answers`);
-    windows.push({ p50: r.latency.p50, p99: r.latency.p99 });
-    process.stdout.write(`   ${String(done + seconds).padStart(4)} s: ${fmt(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, RSS ${fmt(rssMb(server))} MB\n`);
+    if (r.failed) throw new Error(`soak: ${r.failed} requests failed`);
+    windows.push(r);
+    process.stdout.write(`   ${String(done + seconds).padStart(4)} s: ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, RSS ${fmt(rssMb(server))} MB\n`);
   }
   const sorted = windows.map((w) => w.p50).sort((a, b) => a - b);
   return {

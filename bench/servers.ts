@@ -51,6 +51,7 @@ async function minimal(): Promise<void> {
   const server = createServer(yoga);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql\n`);
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 async function hub(): Promise<void> {
