@@ -2,7 +2,7 @@
  * Person look-ups by ID number, in one run on the same data (DESIGN.md §7):
  *   1. a bare `pg` primary-key query loop from Node (queries/s);
  *   2. a minimal graphql-yoga server whose one resolver runs that query with `pg`, behind a bearer check;
- *   3. the full hub with `person(idNumber)`, a dev-issuer token and a stated purpose;
+ *   3. the full hub as `npm start` runs it, with `person(idNumber)`, a dev-issuer token and a stated purpose;
  *   4. `personsByIdNumbers` with 50 IDs per request on the full hub, in persons/s;
  *   5. with BENCH_WORKERS > 1, the hub as that many processes sharing the port (node:cluster);
  *   6. a soak: the hub at 70% of its own peak (open loop: requests sent when due, latency counted
@@ -66,7 +66,17 @@ try {
   const headers = { authorization: `Bearer ${token}`, 'x-purpose': 'low-income-verification', 'x-case-number': 'BENCH-1' };
   const env = { DATABASE_URL: bench.url, HUITONG_DATA_DIR: bench.dataDir };
   const minimal = await start('minimal', env);
-  const hub = await start('hub', env);
+  const hub = await start('serve', {
+    ...env,
+    LOG_LEVEL: 'error',
+    HUITONG_MODE: 'production',
+    HUITONG_DEV_ISSUER: 'true',
+    HUITONG_DEMO: 'false',
+    HUITONG_SIMULATORS: 'false',
+    HUITONG_SCHEDULE_SYNCS: 'false',
+    // One caller asks here at full speed: the per-system limit would measure itself.
+    HUITONG_RATE_LIMIT_PER_MINUTE: '100000000',
+  });
   const pooled = WORKERS > 1 ? await start('hub', { ...env, BENCH_WORKERS: String(WORKERS) }) : null;
   const check = await (await fetch(hub.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: bodies[0] })).json();
   if (!(check as { data?: { person?: unknown } }).data?.person) throw new Error(`the hub did not answer a look-up: ${JSON.stringify(check)}`);
@@ -102,7 +112,8 @@ try {
         : ''),
   );
 } finally {
-  for (const s of servers) s.process.kill('SIGTERM');
+  // Each server stopped before the database is: the hub drains and closes its pool first.
+  await Promise.all(servers.map((s) => new Promise((resolve) => (s.process.exitCode !== null ? resolve(null) : (s.process.once('exit', resolve), s.process.kill('SIGTERM'))))));
   await bench.close();
 }
 
@@ -118,17 +129,20 @@ interface Measured extends LoadResult {
   cpuMsPerRequest: number;
 }
 
-/** Starts `bench/servers.ts <kind>` on a free port and waits for it to listen. */
-async function start(kind: 'minimal' | 'hub', env: Record<string, string>): Promise<Server> {
+/**
+ * Starts a server on a free port and waits for it to listen: the hub as `npm start` runs it
+ * (`node bin/huitong.js serve`, from dist/ when it is built), the others from `bench/servers.ts`.
+ */
+async function start(kind: 'minimal' | 'hub' | 'serve', env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/servers.ts', kind], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const args = kind === 'serve' ? ['bin/huitong.js', 'serve'] : ['--import', 'tsx', 'bench/servers.ts', kind];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench/servers.ts ${kind} exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('listening ')) resolve(line.slice(10));
+      const serving = /serving GraphQL at (\S+)/.exec(line);
+      if (serving) resolve(serving[1].replace('localhost', '127.0.0.1'));
     });
   });
   const server: Server = { kind, url, process: child, peakRss: 0 };
