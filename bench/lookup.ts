@@ -18,13 +18,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
 import type pg from 'pg';
 import { loadDevIssuer } from '../src/access/index.js';
 import { readConfig } from '../src/config.js';
 import { grantDemoAccess, seedCity } from '../src/simulate/index.js';
 import { freePort } from '../test/support/ports.js';
-import { benchDatabase, FIELDS, fmt, LOOKUP, openLoop, type LoadResult, type OpenLoopResult } from './support.js';
+import { benchDatabase, FIELDS, fire, fmt, loadResult, LOOKUP, openLoop, type LoadResult, type OpenLoopResult } from './support.js';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -180,31 +179,13 @@ function rssMb(server: Server): number {
 
 /** A warm-up, then a closed-loop load; with the server's CPU time per request. */
 async function measure(server: Server, requests: string[], headers: Record<string, string>): Promise<Measured> {
-  await fire(server, requests, headers, Math.min(2, SECONDS));
+  await fire(server.url, requests, headers, Math.min(2, SECONDS), CONNECTIONS);
   const before = cpuMs(server);
   const sampler = setInterval(() => rssMb(server), 500);
-  const result = await fire(server, requests, headers, SECONDS);
+  const result = await fire(server.url, requests, headers, SECONDS, CONNECTIONS);
   clearInterval(sampler);
   const total = result.requests.total;
-  return {
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    cpuMsPerRequest: total ? (cpuMs(server) - before) / total : NaN,
-  };
-}
-
-function fire(server: Server, requests: string[], headers: Record<string, string>, duration: number) {
-  return autocannon({
-    url: server.url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration,
-    headers: { 'content-type': 'application/json', ...headers },
-    requests: requests.map((body) => ({ method: 'POST', body })),
-  });
+  return { ...loadResult(result), cpuMsPerRequest: total ? (cpuMs(server) - before) / total : NaN };
 }
 
 /** The hub at a steady rate for SOAK_SECONDS (open loop), in windows of 30 s, each printed. */

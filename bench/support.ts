@@ -62,9 +62,9 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Fires POSTs of `bodies` (in turn) at `url` from a worker thread, so the load does not share the server's event loop. */
-export async function load(url: string, bodies: string[], headers: Record<string, string>, seconds: number, connections: number): Promise<LoadResult> {
-  const fire = (duration: number) => autocannon({
+/** Fires POSTs of `bodies` (in turn) at `url` for `duration` s from a worker thread, so the load does not share a server's event loop. */
+export function fire(url: string, bodies: string[], headers: Record<string, string>, duration: number, connections: number) {
+  return autocannon({
     url,
     method: 'POST',
     connections,
@@ -73,9 +73,9 @@ export async function load(url: string, bodies: string[], headers: Record<string
     headers: { 'content-type': 'application/json', ...headers },
     requests: bodies.map((body) => ({ method: 'POST', body })),
   });
-  // A short warm-up first, so that each server is measured after its code is optimised.
-  await fire(Math.min(2, seconds));
-  const result = await fire(seconds);
+}
+
+export function loadResult(result: autocannon.Result): LoadResult {
   return {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
@@ -83,6 +83,12 @@ export async function load(url: string, bodies: string[], headers: Record<string
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
+}
+
+/** A short warm-up first, so that each server is measured after its code is optimised; then the load. */
+export async function load(url: string, bodies: string[], headers: Record<string, string>, seconds: number, connections: number): Promise<LoadResult> {
+  await fire(url, bodies, headers, Math.min(2, seconds), connections);
+  return loadResult(await fire(url, bodies, headers, seconds, connections));
 }
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en');
