@@ -5,7 +5,7 @@
  * timed from spawn to `/readyz` 200, and is stopped with SIGTERM to its group; the postmaster is
  * checked gone before the next start. Phase times come from the hub's own log lines.
  *
- *   npm run bench:startup [-- --restarts 3] [-- --keep]
+ *   npm run bench:startup [-- --restarts 3] [-- --keep] [-- --tsx (src/ through tsx, not dist/)]
  *
  * Last line: `startup: first <s> s, restart <s> s (targets 15 / 3)`.
  */
@@ -16,6 +16,8 @@ import { tmpdir, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/support/ports.js';
+import { buildDist } from '../scripts/build.js';
+import { staleReason } from '../scripts/dist-stamp.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const FIRST_TARGET_S = 15;
@@ -28,6 +30,8 @@ interface StartFigures {
   firstLineMs: number | null;
   /** The hub's own `start: code loaded` (process uptime when `startHub` began). */
   codeLoadedMs: number | null;
+  /** CPU time the hub's node process had used when `/readyz` answered (user + system; less noisy than wall time on a loaded machine). */
+  hubCpuMs: number | null;
   /** The hub's own phase lines, in order: message → ms. */
   phases: Array<[string, number]>;
 }
@@ -59,6 +63,36 @@ function postmaster(dataDir: string): number | null {
   return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
 }
 
+/** A process's user + system CPU time so far, from /proc (Linux), in ms. */
+function cpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    // Fields after the command name's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** The hub's node process, as the data directory's owner file names it. */
+function hubPid(dataDir: string): number | null {
+  try {
+    return (JSON.parse(readFileSync(path.join(dataDir, 'pg-owner.json'), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return null;
+  }
+}
+
+async function waitUntil(done: () => boolean, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
 async function oneStart(dataDir: string, env: Record<string, string>, withinMs: number): Promise<StartFigures> {
   const spawned = Date.now();
   const npm = spawn('npm', ['start', '--silent'], {
@@ -84,6 +118,7 @@ async function oneStart(dataDir: string, env: Record<string, string>, withinMs: 
   );
   const url = `http://127.0.0.1:${env.PORT}/readyz`;
   let readyMs = 0;
+  let hubCpuMs: number | null = null;
   try {
     for (;;) {
       if (gone) throw new Error(`npm start exited before it was ready:\n${out}`);
@@ -93,14 +128,19 @@ async function oneStart(dataDir: string, env: Record<string, string>, withinMs: 
       await sleep(25);
     }
     readyMs = Date.now() - spawned;
+    hubCpuMs = cpuMs(hubPid(dataDir));
   } finally {
-    // Stop it as an operator would, and wait until it and its PostgreSQL are gone.
+    // Stop it as an operator would, and wait until the hub (npm exits at once, the hub drains)
+    // and its PostgreSQL are gone: a postmaster killed under a live hub would be restarted by it.
+    const hub = hubPid(dataDir);
     killGroup(npm, 'SIGTERM');
-    const stopped = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
-    if (!stopped) killGroup(npm, 'SIGKILL');
-    for (let i = 0; i < 200 && postmaster(dataDir) !== null; i++) await sleep(50);
-    const left = postmaster(dataDir);
-    if (left !== null) process.kill(-left, 'SIGKILL');
+    await Promise.race([exited, sleep(30_000)]);
+    if (!(await waitUntil(() => hub === null || !alive(hub), 30_000)) && hub !== null) process.kill(hub, 'SIGKILL');
+    if (!(await waitUntil(() => postmaster(dataDir) === null, 30_000))) {
+      const left = postmaster(dataDir);
+      if (left !== null) process.kill(left, 'SIGKILL');
+    }
+    killGroup(npm, 'SIGKILL');
   }
   const lines = out
     .split('\n')
@@ -121,7 +161,7 @@ async function oneStart(dataDir: string, env: Record<string, string>, withinMs: 
       phases.push([typeof l.step === 'string' ? `${msg} (${l.step})` : msg, l.ms]);
     }
   }
-  return { readyMs, firstLineMs: firstLineAt === null ? null : firstLineAt - spawned, codeLoadedMs, phases };
+  return { readyMs, firstLineMs: firstLineAt === null ? null : firstLineAt - spawned, codeLoadedMs, phases, hubCpuMs };
 }
 
 const s = (ms: number | null) => (ms === null ? '–' : (ms / 1000).toFixed(2));
@@ -133,17 +173,21 @@ function print(label: string, f: StartFigures): void {
   const beforeNode = f.firstLineMs !== null && f.codeLoadedMs !== null ? f.firstLineMs - f.codeLoadedMs : null;
   const own = f.firstLineMs === null ? null : f.readyMs - f.firstLineMs;
   process.stdout.write(
-    `${label}: ready ${s(f.readyMs)} s = npm ${s(beforeNode)} s + code loaded ${s(f.codeLoadedMs)} s + hub's start ${s(own)} s (first log line at ${s(f.firstLineMs)} s)\n`,
+    `${label}: ready ${s(f.readyMs)} s = npm ${s(beforeNode)} s + code loaded ${s(f.codeLoadedMs)} s + hub's start ${s(own)} s (first log line at ${s(f.firstLineMs)} s; hub CPU ${s(f.hubCpuMs)} s)\n`,
   );
   for (const [msg, ms] of f.phases) process.stdout.write(`    ${s(ms).padStart(6)} s  ${msg}\n`);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { restarts: { type: 'string', default: '3' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { restarts: { type: 'string', default: '3' }, keep: { type: 'boolean' }, tsx: { type: 'boolean' } } });
   const restarts = Number(values.restarts);
   if (!(Number.isInteger(restarts) && restarts >= 1)) throw new Error('--restarts N: a whole number, at least 1');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'huitong-startup-'));
-  const env = { PORT: String(await freePort()), HUITONG_PG_PORT: String(await freePort()) };
+  const env: Record<string, string> = { PORT: String(await freePort()), HUITONG_PG_PORT: String(await freePort()) };
+  // As after `npm ci` (whose `prepare` builds dist/), unless --tsx measures the TypeScript through tsx.
+  if (values.tsx) env.HUITONG_DIST = 'off';
+  else if (await buildDist({ onlyIfStale: true, quiet: true })) process.stdout.write('dist/ was stale: built it\n');
+  process.stdout.write(`code: ${values.tsx ? 'src/ through tsx (--tsx)' : staleReason() === null ? 'dist/ (built JavaScript)' : 'src/ through tsx (dist/ stale)'}\n`);
   process.stdout.write(`data directory ${dataDir}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   try {
     const first = await oneStart(dataDir, env, 180_000);
@@ -156,6 +200,8 @@ async function main(): Promise<void> {
     }
     const restart = median(again.map((f) => f.readyMs));
     process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+    const cpu = median(again.map((f) => f.hubCpuMs ?? 0));
+    process.stdout.write(`hub CPU to ready: first ${s(first.hubCpuMs)} s, restart ${s(cpu)} s (median)\n`);
     process.stdout.write(`startup: first ${s(first.readyMs)} s, restart ${s(restart)} s (targets ${FIRST_TARGET_S} / ${RESTART_TARGET_S})\n`);
   } finally {
     if (!values.keep) await rm(dataDir, { recursive: true, force: true });
