@@ -3,7 +3,11 @@
 // through `prepare`) when it is current, else the TypeScript in `src/` through tsx: a developer's
 // edit is never hidden behind a stale build, and no build step is ever required.
 // `HUITONG_DIST=off` always uses tsx. Which one runs, and why, is logged at debug level.
+import module from 'node:module';
 import { staleReason } from '../scripts/dist-stamp.js';
+
+// Node 22.1+ keeps V8's compiled code between runs (a no-op on Node 20, which has no such cache).
+module.enableCompileCache?.();
 
 const level = process.env.LOG_LEVEL ?? 'info';
 const debug = (msg, extra = {}) => {
