@@ -26,6 +26,8 @@ export interface RunOptions {
 export interface RunCounts extends BatchOutcome {
   created: number;
   changed: number;
+  /** Records a reconciliation found gone from the source: their current versions closed (never deleted). */
+  deleted: number;
 }
 
 export type RunResult =
@@ -92,7 +94,9 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
   );
   const { rows: started } = await pool.query<{ id: string }>('insert into sync_run (connector, full_sync, started_by) values ($1, $2, $3) returning id::text', [definition.id, full, options.startedBy]);
   const runId = started[0].id;
-  const counts: RunCounts = { fetched: 0, applied: 0, unchanged: 0, quarantined: 0, created: 0, changed: 0 };
+  // Keys read by reconciliations of this connector that ended (the lock is held: none runs).
+  await pool.query(`delete from sync_seen_key where run_id in (select id from sync_run where connector = $1 and id <> $2)`, [definition.id, runId]);
+  const counts: RunCounts = { fetched: 0, applied: 0, unchanged: 0, quarantined: 0, created: 0, changed: 0, deleted: 0 };
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   let source: Source | null = null;
@@ -106,6 +110,11 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     const batchSize = definition.batchSize ?? DEFAULT_BATCH;
     source = openSource({ definition, env: options.env ?? process.env, logger: log, pool, runId, batchSize, signal });
     const step = new BatchStep(pool, definition, target, { code: validator.code, version: String(validator.version), validate: validator.validate }, runId);
+    // A reconciliation of a source that holds its whole dataset (an API, a front-end table; not a
+    // folder of drops) notes every key it reads, so that what the hub holds and the source no
+    // longer has can be told at the end.
+    const noticeDeletions = full && (definition.kind === 'rest' || definition.kind === 'database');
+    step.noteSeenKeys = noticeDeletions;
     let highest = committed;
     log.info({ runId, full, from: full ? null : committed }, 'sync run started');
     // A pipeline of three: the next page is fetched and the page after the one committing is
@@ -139,6 +148,7 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
       writing.catch(() => {});
     }
     if (writing) await writing;
+    if (noticeDeletions) counts.deleted = await step.closeDeleted(log);
     await pool.query(`update sync_run set state = 'succeeded', finished_at = now() where id = $1`, [runId]);
     log.info({ runId, ...counts }, 'sync run succeeded');
     return { state: 'succeeded', runId, counts, error: null, full };
@@ -150,6 +160,7 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
   } finally {
     controller.abort();
     await source?.close();
+    await pool.query('delete from sync_seen_key where run_id = $1', [runId]).catch((err: Error) => log.warn({ err, runId }, 'could not clear the keys a reconciliation read; the next run clears them'));
   }
 }
 
@@ -176,6 +187,10 @@ class BatchStep {
   private analysedRows: number | null = null;
   /** Versions this run wrote since then. */
   private writtenSinceAnalyse = 0;
+  /** Whether each batch notes the source keys it read (a reconciliation noticing deletions). */
+  noteSeenKeys = false;
+  /** Records quarantined without a source key while noting keys: then absence proves nothing. */
+  private keyless = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -277,7 +292,7 @@ class BatchStep {
       this.writtenSinceAnalyse += created + changed;
       changed += duplicatesChanged;
       const fetched = page.records.length + (page.unparsed?.length ?? 0);
-      const counts: RunCounts = { fetched, applied: created + changed, created, changed, quarantined: quarantine.length, unchanged: 0 };
+      const counts: RunCounts = { fetched, applied: created + changed, created, changed, quarantined: quarantine.length, unchanged: 0, deleted: 0 };
       counts.unchanged = fetched - counts.applied - counts.quarantined;
       if (quarantine.length) {
         await client.query(
@@ -285,6 +300,15 @@ class BatchStep {
            select $1, $2, $3, $4, q.sk, q.s, q.step, q.errors, q.payload, $5 from jsonb_to_recordset($6::jsonb) as q(sk text, s text, step text, errors jsonb, payload jsonb)`,
           [this.definition.id, this.runId, this.resource.code, this.resource.version, fetchedAt, JSON.stringify(quarantine.map((q) => ({ sk: q.sourceKey, s: q.subject ?? null, step: q.step, errors: q.errors, payload: q.payload ?? null })))],
         );
+      }
+      if (this.noteSeenKeys) {
+        // Quarantined records are still at the source: their keys count as read.
+        const keys = batch.map((r) => r.sourceKey);
+        for (const q of quarantine) {
+          if (q.sourceKey) keys.push(q.sourceKey);
+          else this.keyless++;
+        }
+        await client.query('insert into sync_seen_key (run_id, source_key) select $1, unnest($2::text[])', [this.runId, keys]);
       }
       await client.query(
         `update sync_run set fetched = fetched + $2, applied = applied + $3, unchanged = unchanged + $4, quarantined = quarantined + $5, created = created + $6, changed = changed + $7 where id = $1`,
@@ -325,6 +349,51 @@ class BatchStep {
     await this.pool.query(`analyze ${this.target.table}`);
     this.analysedRows += this.writtenSinceAnalyse;
     this.writtenSinceAnalyse = 0;
+  }
+
+  /**
+   * At the end of a reconciliation that read the whole source: closes the current versions this
+   * connector wrote whose source keys it did not read (valid_to set, never a row deleted), each
+   * entered in `sync_deletion` with the run that closed it, in one transaction. When a record came
+   * without a key (quarantined at `parse`), absence proves nothing: nothing is closed, and the log
+   * says why.
+   */
+  async closeDeleted(log: Logger): Promise<number> {
+    if (this.keyless) {
+      log.warn({ runId: this.runId, keyless: this.keyless }, 'records without a source key were read: deletions at the source are not judged in this run');
+      return 0;
+    }
+    const t = this.target;
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      // The keys' table was just filled: without statistics the planner would probe it once per held record.
+      await client.query('analyze sync_seen_key');
+      await client.query('set local enable_nestloop = off');
+      const { rowCount } = await client.query(
+        `with gone as (
+           select t.version_id, t.source_key, t.${t.subjectColumn}::text as subject from ${t.table} t
+           where t.valid_to is null and t.resource_code = $2 and t.source_system = $3
+             and not exists (select 1 from sync_seen_key s where s.run_id = $1 and s.source_key = t.source_key)),
+         closed as (
+           update ${t.table} t set valid_to = now() from gone where t.version_id = gone.version_id
+           returning gone.version_id, gone.source_key, gone.subject)
+         insert into sync_deletion (run_id, connector, resource_code, target_table, version_id, source_key, subject)
+         select $1, $4, $2, $5, version_id, source_key, subject from closed`,
+        [this.runId, this.resource.code, this.system, this.definition.id, t.table],
+      );
+      const deleted = rowCount ?? 0;
+      await client.query('update sync_run set deleted = $2 where id = $1', [this.runId, deleted]);
+      await client.query('commit');
+      if (deleted) log.info({ runId: this.runId, deleted }, 'records gone from the source: their current versions closed');
+      return deleted;
+    } catch (err) {
+      await client.query('rollback').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** Replays one quarantined record (fixed or not) through the same steps, in the caller's transaction. */

@@ -26,6 +26,8 @@ export interface Applied {
 /** Where a resource's records are kept: a base-library table, or `department_record`. */
 export interface Target {
   readonly table: string;
+  /** The column naming a version's subject (kept with a deletion, for the data tracker). */
+  readonly subjectColumn: string;
   apply(client: pg.ClientBase, batch: ApplyRecord[], ctx: ApplyContext): Promise<Applied>;
   /** Current records by key, for reconciliation tests and the bench: key → record as mapped. */
   current?(client: pg.ClientBase, resourceCode: string): Promise<Map<string, Record<string, unknown>>>;
@@ -51,6 +53,7 @@ export interface Target {
  */
 export const departmentRecordTarget: Target = {
   table: 'department_record',
+  subjectColumn: 'subject',
   async apply(client, batch, ctx) {
     const { rows } = await client.query<{ changed: number; written: number }>(
       `with i as materialized (select * from jsonb_to_recordset($2::jsonb) as i(k text, s text, sk text, p jsonb)),
@@ -171,6 +174,7 @@ function libraryTarget(spec: LibrarySpec): Target {
     select ${all.map(value).join(', ')}, $2, i."__sk", $3, $4, $5, now() from jsonb_to_recordset($1::jsonb) as i(${recordset})`;
   return {
     table: spec.table,
+    subjectColumn: key.column,
     async apply(client, batch, ctx) {
       const rowOf = (r: ApplyRecord) => ({ ...r.record, __k: r.key, __sk: r.sourceKey });
       const { rows: current } = await client.query<{ version_id: string; k: string; same: boolean }>(compareSql, [JSON.stringify(batch.map(rowOf))]);
