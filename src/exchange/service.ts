@@ -103,7 +103,7 @@ export class QuarantineError extends Error {
 export interface SimulatorHandle {
   url: string;
   switches: object;
-  setSwitches(changes: Record<string, unknown>): object;
+  setSwitches(changes: Record<string, unknown>): object | Promise<object>;
 }
 
 export class Exchange {
