@@ -19,7 +19,7 @@ import { startDepartmentSimulators } from './simulate/departments/index.js';
 import { startLookupSimulator, switchesFromEnv, type LookupSimulator } from './simulate/lookups/index.js';
 import { startVerification, stopVerification } from './verification/index.js';
 import { prepareJobQueue } from './verification/batch.js';
-import { seedVerificationDemo } from './verification/demo.js';
+import { demoLookupHoldings, seedVerificationDemo } from './verification/demo.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -227,6 +227,8 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     });
     const serving = Date.now();
     const lookupSimulator = await startSimulators(config, logger);
+    // The demo households' accounts (README verdicts) at the one financial source.
+    if (lookupSimulator.handle && config.loadDemo) await demoLookupHoldings(opened.db.pool, lookupSimulator.handle);
     const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, dir: config.connectorsDir ?? undefined, env: { ...lookupSimulator.env, ...process.env } }) }).catch(async (err) => {
       await lookupSimulator.close();
       throw err;
