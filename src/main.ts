@@ -9,7 +9,7 @@ import { Exchange, scheduleConnectors } from './exchange/index.js';
 import { writeSimulatorEnv } from './exchange/simulator-env.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
-import { createLookupSources } from './registries/department/index.js';
+import { createLookupSources, lookupChecks } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { HubHealth } from './server/health.js';
 import { HubMetrics } from './server/metrics.js';
@@ -121,6 +121,8 @@ export async function serveHub(
     // Connector definitions are checked here: a bad one stops the start, every problem listed.
     exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
+  // Lookup answers are checked against the catalogue's record schemas; malformed ones go to quarantine.
+  services.lookups?.check(lookupChecks(services));
   await startVerification(services);
   services.metrics = new HubMetrics(services);
   const yoga = createHubYoga(services, options);

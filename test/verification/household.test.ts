@@ -289,6 +289,22 @@ describe('sources that do not answer', () => {
     }
   });
 
+  test('a malformed answer from the financial source is UNAVAILABLE (quarantined), never read as data', async () => {
+    const [a, b] = await modestCouple();
+    bank.hold(a, { deposits: 1200 });
+    bank.set({ malformedRate: 1 });
+    try {
+      const { v, item } = await verify(a, [b]);
+      expect(v.verdict).toBe('INCOMPLETE');
+      expect(item('financial')).toMatchObject({ outcome: 'UNAVAILABLE', value: null });
+      expect(item('financial').reason).toMatch(/record schema of financial-institutions\.deposit/);
+    } finally {
+      bank.set({ malformedRate: 0 });
+    }
+    const { rows } = await hub.owner.pool.query(`select connector, run_id, step from quarantine_record where subject = $1`, [a]);
+    expect(rows).toEqual([{ connector: 'financial-institutions', run_id: null, step: 'validation' }]);
+  });
+
   test('a gateway slower than the timeout is UNAVAILABLE too', async () => {
     const [a, b] = await modestCouple();
     bank.set({ latencyMs: 1500 });

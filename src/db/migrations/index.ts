@@ -12,6 +12,7 @@ import { Migration20261202400001Authority } from './Migration20261202400001Autho
 import { Migration20261203300001DepartmentRecords } from './Migration20261203300001DepartmentRecords.js';
 import { Migration20261203300002Exchange } from './Migration20261203300002Exchange.js';
 import { Migration20261203400001Verification } from './Migration20261203400001Verification.js';
+import { Migration20261204300001LookupQuarantine } from './Migration20261204300001LookupQuarantine.js';
 import { Migration20261203100001RateLimits } from './Migration20261203100001RateLimits.js';
 
 /**
@@ -33,4 +34,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261203300002Exchange', class: Migration20261203300002Exchange },
   { name: 'Migration20261203400001Verification', class: Migration20261203400001Verification },
   { name: 'Migration20261203100001RateLimits', class: Migration20261203100001RateLimits },
+  { name: 'Migration20261204300001LookupQuarantine', class: Migration20261204300001LookupQuarantine },
 ];

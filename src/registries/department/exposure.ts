@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { parse, Kind, type DocumentNode } from 'graphql';
 import type { DataItem, ResourceDeclaration } from '../../catalog/index.js';
 import type { HubContext } from '../../server/context.js';
-import { badUserInput, sourceUnavailable } from '../../server/errors.js';
+import { badUserInput, HubError, sourceUnavailable } from '../../server/errors.js';
 import { perRequest } from '../../server/per-request.js';
 import { parseAsOf, type AsOf } from '../records.js';
 import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
@@ -234,7 +234,15 @@ async function recordsOf(e: ExposedResource, subject: string, args: { asOf?: str
     const done = ctx.access.call(e.code, source.name, subject);
     const answer = await perRequest(ctx, loaders).asked(e.code, lookups).load(subject);
     done(answer.ok ? answer.from : answer.reason);
-    if (!answer.ok) throw sourceUnavailable(source.definition.department, { resource: e.code, reason: answer.reason });
+    if (!answer.ok) {
+      // A malformed answer is not data: those fields fail, with why (no values in the message), and the answer sits in quarantine.
+      if (answer.reason === 'invalid') {
+        throw new HubError('SOURCE_UNAVAILABLE', `${source.definition.department} answered with records that break the record schema of ${e.code}; they were not passed on. The rest of the answer stands.`, {
+          department: source.definition.department, resource: e.code, reason: answer.reason, detail: answer.detail,
+        });
+      }
+      throw sourceUnavailable(source.definition.department, { resource: e.code, reason: answer.reason });
+    }
     const version = String(ctx.hub.catalog.declarations().get(e.code)?.version ?? '');
     nodes = answer.records.map((r, i) => nodeOfAnswer(e, subject, r, source.name, version, answer.fetchedAt, i));
   } else {
