@@ -13,6 +13,7 @@ import { Migration20261203300001DepartmentRecords } from './Migration20261203300
 import { Migration20261203300002Exchange } from './Migration20261203300002Exchange.js';
 import { Migration20261203400001Verification } from './Migration20261203400001Verification.js';
 import { Migration20261204300001LookupQuarantine } from './Migration20261204300001LookupQuarantine.js';
+import { Migration20261204300002DepartmentFoundBy } from './Migration20261204300002DepartmentFoundBy.js';
 import { Migration20261203100001RateLimits } from './Migration20261203100001RateLimits.js';
 
 /**
@@ -35,4 +36,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261203400001Verification', class: Migration20261203400001Verification },
   { name: 'Migration20261203100001RateLimits', class: Migration20261203100001RateLimits },
   { name: 'Migration20261204300001LookupQuarantine', class: Migration20261204300001LookupQuarantine },
+  { name: 'Migration20261204300002DepartmentFoundBy', class: Migration20261204300002DepartmentFoundBy },
 ];
