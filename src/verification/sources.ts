@@ -182,8 +182,28 @@ type RecordRow = Provenanced & { resource: string; subject: string; payload: Rec
 export class DepartmentRecordReader {
   private pending: { resources: readonly string[]; members: readonly string[]; asOf: AsOf; resolve: (rows: RecordRow[]) => void; reject: (err: unknown) => void }[] = [];
   private readonly delivered = new Set<string>();
+  private personKeys: Promise<Map<string, string[]>> | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Further person keys a record is found by, per resource (the catalogue declaration's
+   * `foundBy` items naming an ID number: a marriage's other party), read once. Only ID numbers:
+   * members are persons.
+   */
+  private foundBy(): Promise<Map<string, string[]>> {
+    this.personKeys ??= this.pool
+      .query<{ code: string; items: string[] }>(
+        `select code, array(select jsonb_array_elements_text(declaration->'foundBy')) as items
+         from catalog_resource where retired_at is null and jsonb_typeof(declaration->'foundBy') = 'array'`,
+      )
+      .then(({ rows }) => new Map(rows.map((r) => [r.code, r.items.filter((i) => /^[a-z][A-Za-z0-9]*IdNumber$/.test(i))]).filter(([, items]) => items.length > 0) as [string, string[]][]))
+      .catch((err: unknown) => {
+        this.personKeys = null;
+        throw err;
+      });
+    return this.personKeys;
+  }
 
   read(resources: readonly string[], members: readonly string[], asOf: AsOf): Promise<RecordRow[]> {
     return new Promise((resolve, reject) => {
@@ -219,16 +239,23 @@ export class DepartmentRecordReader {
           const params: unknown[] = [resources, members];
           if (asOf) params.push(asOf);
           const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
+          const foundBy = await this.foundBy();
+          // Names come from validated declarations (codes and item names are restricted patterns), quoted all the same.
+          const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+          const arms = ['subject = any($2)', ...resources.flatMap((r) => (foundBy.get(r) ?? []).map((i) => `(resource_code = ${lit(r)} and payload->>${lit(i)} = any($2))`))];
           const { rows } = await this.pool.query<RecordRow>(
             `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
                fetched_at as "fetchedAt", valid_from as "validFrom"
-             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
+             from department_record where resource_code = any($1) and (${arms.join(' or ')}) and ${at} order by resource_code, subject, record_key`,
             params,
           );
+          // A record is about each member it names by a key: a marriage is in both spouses' lists.
+          const about = (r: RecordRow) =>
+            [...new Set([r.subject, ...(foundBy.get(r.resource) ?? []).map((i) => r.payload[i])].filter((v): v is string => typeof v === 'string').map((v) => v.toUpperCase()))];
           for (const c of calls) {
             const rs = new Set(c.resources);
             const ms = new Set(c.members);
-            c.resolve(rows.filter((r) => rs.has(r.resource) && ms.has(r.subject)));
+            c.resolve(rows.flatMap((r) => (rs.has(r.resource) ? about(r).filter((m) => ms.has(m)).map((m) => ({ ...r, subject: m })) : [])));
           }
         } catch (err) {
           for (const c of calls) c.reject(err);

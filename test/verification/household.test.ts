@@ -248,6 +248,20 @@ describe('members', () => {
     expect(v.verdict).not.toBe('ELIGIBLE');
   });
 
+  test('a marriage is found by either party: an applicant registered as the other party has her husband noted', async () => {
+    const [wife] = await household(hub.owner.pool, [{}]);
+    const husband = newId('431102', '1978-03-03');
+    await contribution(hub.owner.pool, wife, 700);
+    // The registration's subject is the first party (the husband, not in this household); the applicant is its other party.
+    await record(hub.owner.pool, 'civil-affairs.marriage', husband, {
+      registrationNumber: 'J431102-2015-0042', kind: 'marriage', partyIdNumber: husband, otherPartyIdNumber: wife, registeredOn: '2015-10-01', office: '零陵区民政局婚姻登记处',
+    });
+    const { item } = await verify(wife, []);
+    expect(item('civil-affairs').outcome).toBe('PASS');
+    expect(item('civil-affairs').reason).toContain(`married per the register to ${husband}`);
+    expect(JSON.parse(item('civil-affairs').value!).marriages[wife]).toEqual([{ kind: 'marriage', registeredOn: '2015-10-01', otherPartyIdNumber: husband }]);
+  });
+
   test('a declared spouse registered in another household is counted and noted, not a failure', async () => {
     const [a] = await household(hub.owner.pool, [{}]);
     const [spouse] = await household(hub.owner.pool, [{}]);
