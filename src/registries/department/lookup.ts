@@ -223,7 +223,8 @@ export class LookupSource {
         const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         return recordsAt(await res.json(), route.records);
-      });
+        // A signal per call: without one, cockatiel hangs every concurrent call's listener on one shared signal (Node warns past 10).
+      }, new AbortController().signal);
       const fetchedAt = new Date().toISOString();
       // Checked outside the breaker: a source that answers wrongly is answering, not down.
       const invalid = await this.checked(resource, subject, records, fetchedAt);
