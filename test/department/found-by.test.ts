@@ -131,4 +131,26 @@ describe('found by every key, through the guard, the purpose and the audit', () 
     const refused = await hub.as('statistics').query(GRID, { s: DIVISION });
     expect(refused.errors?.[0].extensions?.code).toBe('PURPOSE_REQUIRED');
   });
+
+  test('a dataset registered through the API with foundBy is found by that key at once, and a foundBy naming no item is refused', async () => {
+    const admin = hub.as('data-bureau', { roles: ['catalog-admin'] });
+    const item = (name: string, extra: Record<string, unknown> = {}) => ({ name, title: name, type: 'string', description: `the ${name}`, sensitivity: 'internal', identifiesPerson: false, ...extra });
+    const declaration = {
+      code: 'test.guardianship', name: '测试监护登记', nameEn: 'Test guardianships', summary: 'A ward and a guardian, for tests.', provider: 'civil-affairs',
+      classification: { class: 'department', category: '民政' }, graphqlType: 'TestGuardianship', subject: 'wardIdNumber', foundBy: ['guardianIdNumber'],
+      items: [item('wardIdNumber', { identifiesPerson: true, mask: 'id-number', required: true }), item('guardianIdNumber', { identifiesPerson: true, mask: 'id-number' }), item('since')],
+      sharing: { type: 'conditional', conditions: '有条件共享: 测试', methods: ['query'] }, open: { open: false }, updateCycle: 'irregular', publishedAt: '2026-12-03',
+    };
+    const bad = await admin.query(`mutation ($r: ResourceInput!) { registerResource(resource: $r, reason: "test") { code } }`, { r: { ...declaration, code: 'test.guardianship-bad', graphqlType: 'TestBad', foundBy: ['nobody'] } });
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(bad.errors?.[0].extensions)).toContain('foundBy[0]');
+    const res = await admin.query(`mutation ($r: ResourceInput!) { registerResource(resource: $r, reason: "test") { code subject foundBy } }`, { r: declaration });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.registerResource).toEqual({ code: 'test.guardianship', subject: 'wardIdNumber', foundBy: ['guardianIdNumber'] });
+    await upsertDepartmentRecord(hub.owner.pool, { resource: 'test.guardianship', recordKey: 'G-1', subject: WORKER, payload: { wardIdNumber: WORKER, guardianIdNumber: HUSBAND, since: '2020' }, sourceSystem: 'civil-affairs/test' });
+    await hub.services.catalog.reload();
+    const byGuardian = await civil().query(`query ($s: String!) { testGuardianships(subject: $s) { totalCount edges { node { wardIdNumber guardianIdNumber } } } }`, { s: HUSBAND });
+    expect(byGuardian.errors).toBeUndefined();
+    expect(byGuardian.data.testGuardianships.edges[0].node).toEqual({ wardIdNumber: WORKER, guardianIdNumber: HUSBAND });
+  });
 });
