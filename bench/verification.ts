@@ -2,7 +2,7 @@
  * Low-income household verification (DESIGN.md §7, issue 14), in one run on the same data:
  *   1. one household of 4, all sources local, through the full hub (HTTP, JWT, purpose, audit): p50, p99
  *      (target p50 < 100 ms), and the verifier alone in-process;
- *   2. every source but the register 50 ms away (the financial gateway over HTTP, the department
+ *   2. every source but the register 50 ms away (the financial-institutions lookup simulator at 50 ms over HTTP, the department
  *      sources wrapped with a 50 ms delay): p50 ÷ 50 ms, near 1 when the 11 sources are asked in
  *      parallel (their sum would be 11);
  *   3. a batch of BENCH_HOUSEHOLDS households on the job queue in this process: households/s, and
