@@ -59,6 +59,12 @@ export interface ResourceDeclaration {
    * ending in `IdNumber`/`CreditCode`, if there is exactly one)
    */
   subject?: string;
+  /**
+   * Further items by which the contract finds a record, besides `subject`: a marriage's other
+   * party, a contribution's employer, or, for a resource with no personal subject, the key it is
+   * found by (a grid event's division). Each is a string item. (Default: none)
+   */
+  foundBy?: string[];
   /** Data format (格式), e.g. `application/json`. (Default: none stated) */
   format?: string;
 }
@@ -131,6 +137,7 @@ export const declarationSchema = {
       oneOf: [{ type: 'string', pattern: '^schemas/records/[a-z0-9.-]+\\.json$' }, { type: 'object' }],
     },
     subject: { type: 'string', pattern: '^[a-z][A-Za-z0-9]*$' },
+    foundBy: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[a-z][A-Za-z0-9]*$' } },
     format: text,
   },
 } as const;
@@ -197,6 +204,12 @@ export function checkDeclaration(data: unknown, source: string, context: Declara
   const subjectItem = d.subject ? d.items.find((i) => i.name === d.subject) : undefined;
   if (d.subject && !subjectItem) at('subject', `"${d.subject}" is not one of the items`);
   if (subjectItem && subjectItem.type !== 'string') at('subject', `"${d.subject}" is ${subjectItem.type}; a subject key (ID number, credit code) is a string`);
+  (d.foundBy ?? []).forEach((name, i) => {
+    const item = d.items.find((it) => it.name === name);
+    if (!item) at(`foundBy[${i}]`, `"${name}" is not one of the items`);
+    else if (item.type !== 'string') at(`foundBy[${i}]`, `"${name}" is ${item.type}; a key is a string`);
+    else if (name === d.subject) at(`foundBy[${i}]`, `"${name}" is already the subject`);
+  });
   const schema = readRecordSchema(d, context.projectDir);
   if ('problem' in schema) at('recordSchema', schema.problem);
   else {

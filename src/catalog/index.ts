@@ -4,6 +4,7 @@ export { syncRegisters, CatalogFileError, CATALOG_DIR } from './registers.js';
 export {
   checkDeclaration,
   compileRecordSchema,
+  readRecordSchema,
   declarationSchema,
   DeclarationError,
   formatProblem,
