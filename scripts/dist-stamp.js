@@ -13,14 +13,14 @@ export const STAMP = path.join(DIST, '.build-stamp.json');
 /** Bumped when the build's own output changes shape, so an old `dist/` is rebuilt, not run. */
 export const BUILD_FORMAT = 1;
 
-/** `src/`'s files now: relative path → [size, mtimeMs]. */
-export function sourceState() {
+/** The files under `src` (default `src/`) now: relative path → [size, mtimeMs]. */
+export function sourceState(src = SRC) {
   const state = {};
-  for (const entry of readdirSync(SRC, { recursive: true, withFileTypes: true })) {
+  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath ?? entry.path, entry.name);
     const st = statSync(file);
-    state[path.relative(SRC, file).split(path.sep).join('/')] = [st.size, st.mtimeMs];
+    state[path.relative(src, file).split(path.sep).join('/')] = [st.size, st.mtimeMs];
   }
   return state;
 }
@@ -29,16 +29,16 @@ export function sourceState() {
  * Why `dist/` may not run (its stamp missing, another format, or a file added, removed or
  * changed since the build), or null when it is current.
  */
-export function staleReason() {
+export function staleReason(src = SRC, stampFile = STAMP) {
   let stamp;
   try {
-    stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
+    stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
   } catch {
     return 'dist/ is not built';
   }
   if (stamp.format !== BUILD_FORMAT) return `dist/ was built by another build format (${stamp.format}, now ${BUILD_FORMAT})`;
   const built = stamp.files ?? {};
-  const now = sourceState();
+  const now = sourceState(src);
   for (const [file, [size, mtime]] of Object.entries(now)) {
     const was = built[file];
     if (!was) return `src/${file} was added since dist/ was built`;

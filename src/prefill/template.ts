@@ -137,7 +137,9 @@ export const formTemplateSchema = {
   },
 } as const;
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
+// `validateSchema: false`: the schema is ours, checked against the meta-schema by a test
+// (test/startup/record-schemas.test.ts), not at every start (~30–50 ms, per Ajv instance).
+const ajv = new Ajv2020({ allErrors: true, strict: true, validateSchema: false });
 const validateShape = ajv.compile(formTemplateSchema);
 
 /** One thing wrong with a template: where (a JSON pointer or `fields[i].source.path`) and why. */

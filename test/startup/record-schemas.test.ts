@@ -19,3 +19,14 @@ test('a schema that does not compile still throws, and leaves the next one unaff
   expect(() => compileRecordSchema({ $id: 'https://huitong.example/records/y', type: 'object', properties: { n: { $ref: '#/$defs/missing' } } })).toThrow();
   expect(compileRecordSchema({ $id: 'https://huitong.example/records/y', type: 'string' })('x')).toBe(true);
 });
+
+test('the schemas compiled at every start without meta-schema validation are valid JSON Schema 2020-12', async () => {
+  // They are compiled with `validateSchema: false` (the meta-schema costs ~30–50 ms per Ajv at start): checked here instead.
+  const { Ajv2020 } = await import('ajv/dist/2020.js');
+  const { declarationSchema } = await import('../../src/catalog/declaration.js');
+  const { formTemplateSchema } = await import('../../src/prefill/template.js');
+  const ajv = new Ajv2020({ strict: false });
+  for (const schema of [declarationSchema, formTemplateSchema]) {
+    expect(ajv.validateSchema(schema as object), JSON.stringify(ajv.errors)).toBe(true);
+  }
+});
