@@ -244,6 +244,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
       Object.assign(exchange.env, simulators.env);
       await writeSimulatorEnv(config.dataDir, simulators.env);
       for (const [system, sim] of simulators.rest) exchange.simulators.set(system, sim);
+      exchange.simulators.set('frontdb', simulators.frontDbHandle);
     }
     // The lookup simulator's switches change at run time through the same mutation (setSimulatorSwitches).
     if (lookupSimulator.handle) exchange.simulators.set('financial-regulator-lookup', lookupSimulator.handle);

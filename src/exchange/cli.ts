@@ -81,9 +81,12 @@ export const syncCommand = {
       const c = result.counts;
       const s = (Date.now() - started) / 1000;
       process.stdout.write(
-        `run ${result.runId} ${result.state} in ${s.toFixed(1)} s: fetched ${c.fetched}, applied ${c.applied} (created ${c.created}, changed ${c.changed}), unchanged ${c.unchanged}, quarantined ${c.quarantined}\n`,
+        `run ${result.runId} ${result.state} in ${s.toFixed(1)} s: fetched ${c.fetched}, applied ${c.applied} (created ${c.created}, changed ${c.changed}), unchanged ${c.unchanged}, quarantined ${c.quarantined}${result.full ? `, deleted at the source ${c.deleted}` : ''}\n`,
       );
-      if (result.full) process.stdout.write(`reconciliation: ${c.created + c.changed === 0 ? 'the hub agreed with the source' : `${c.created} records were missing and ${c.changed} differed; now applied`}\n`);
+      if (result.full) {
+        const agreed = c.created + c.changed + c.deleted === 0;
+        process.stdout.write(`reconciliation: ${agreed ? 'the hub agreed with the source' : `${c.created} records were missing, ${c.changed} differed (now applied) and ${c.deleted} were gone from the source (closed)`}\n`);
+      }
       if (result.state === 'failed') throw new Error(result.error ?? 'the run failed');
     } finally {
       await opened.close();

@@ -41,6 +41,10 @@ export interface DatabaseSource {
   /** The table (or `schema.table`) read, keyset-ordered by (watermark column, key columns). */
   table: string;
   timeoutMs?: number;
+  /** Retries of a failed read, each on a new connection, with exponential backoff. (Default: 3) */
+  retries?: number;
+  /** First backoff, doubled each retry. (Default: 200) */
+  backoffMs?: number;
 }
 
 export interface FileSource {
@@ -51,6 +55,10 @@ export interface FileSource {
   delimiter?: string;
   /** XLSX worksheet. (Default: the first) */
   sheet?: string;
+  /** CSV character encoding; a file not valid in it is rejected, never read garbled. (Default: `utf-8`) */
+  encoding?: 'utf-8' | 'gb18030';
+  /** A file still changing within this many ms is left for the next run. (Default: 200; 0: no check) */
+  settleMs?: number;
 }
 
 /** A connector definition, `connectors/<id>/connector.json`, as checked against `schemas/connector.schema.json`. */

@@ -132,7 +132,7 @@ export const exchangeResolvers: IResolvers<unknown, HubContext> = {
         if (!changes || typeof changes !== 'object' || Array.isArray(changes)) throw badUserInput('switches', 'a JSON object of switch names and values');
         let switches: object;
         try {
-          switches = sim.setSwitches(changes as Record<string, unknown>);
+          switches = await sim.setSwitches(changes as Record<string, unknown>);
         } catch (err) {
           throw badUserInput('switches', (err as Error).message);
         }

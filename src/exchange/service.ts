@@ -16,13 +16,15 @@ export interface SyncRunRow {
   quarantined: number;
   created: number;
   changed: number;
+  /** Records a reconciliation found gone from the source (their current versions closed). */
+  deleted: number;
   error: string | null;
   startedBy: string;
 }
 
 const ISO = (c: string) => `to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const RUN_COLUMNS = `id::text, connector, full_sync as "full", state, ${ISO('started_at')} as "startedAt", ${ISO('finished_at')} as "finishedAt",
-  fetched::int, applied::int, unchanged::int, quarantined::int, created::int, changed::int, error, started_by as "startedBy"`;
+  fetched::int, applied::int, unchanged::int, quarantined::int, created::int, changed::int, deleted::int, error, started_by as "startedBy"`;
 
 export interface QuarantinedRow {
   id: string;
@@ -131,7 +133,7 @@ export class QuarantineError extends Error {
 export interface SimulatorHandle {
   url: string;
   switches: object;
-  setSwitches(changes: Record<string, unknown>): object;
+  setSwitches(changes: Record<string, unknown>): object | Promise<object>;
 }
 
 export class Exchange {

@@ -10,6 +10,8 @@ import { Migration20261124004001Catalog } from './Migration20261124004001Catalog
 import { Migration20261202200001AuditRoles } from './Migration20261202200001AuditRoles.js';
 import { Migration20261202400001Authority } from './Migration20261202400001Authority.js';
 import { Migration20261203300001DepartmentRecords } from './Migration20261203300001DepartmentRecords.js';
+import { Migration20261204100002DepartmentRecordIndexes } from './Migration20261204100002DepartmentRecordIndexes.js';
+import { Migration20261204100001SourceDeletions } from './Migration20261204100001SourceDeletions.js';
 import { Migration20261203300002Exchange } from './Migration20261203300002Exchange.js';
 import { Migration20261203400001Verification } from './Migration20261203400001Verification.js';
 import { Migration20261204300001LookupQuarantine } from './Migration20261204300001LookupQuarantine.js';
@@ -35,6 +37,8 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261203300002Exchange', class: Migration20261203300002Exchange },
   { name: 'Migration20261203400001Verification', class: Migration20261203400001Verification },
   { name: 'Migration20261203100001RateLimits', class: Migration20261203100001RateLimits },
+  { name: 'Migration20261204100001SourceDeletions', class: Migration20261204100001SourceDeletions },
+  { name: 'Migration20261204100002DepartmentRecordIndexes', class: Migration20261204100002DepartmentRecordIndexes },
   { name: 'Migration20261204300001LookupQuarantine', class: Migration20261204300001LookupQuarantine },
   { name: 'Migration20261204300002DepartmentFoundBy', class: Migration20261204300002DepartmentFoundBy },
 ];

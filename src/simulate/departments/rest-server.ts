@@ -18,7 +18,8 @@ export class SimDataset {
     readonly name: string,
     readonly spec: DatasetSpec,
     readonly ctx: DatasetContext,
-    readonly size: number,
+    /** Records the system holds now (fewer once some are removed). */
+    public size: number,
     /** The field the system stamps a change with. (Default: `gxsj`, 更新时间) */
     readonly stampField = 'gxsj',
   ) {}
@@ -48,10 +49,21 @@ export class SimDataset {
   change(i: number, patch: SourceRecord): void {
     if (!this.order) this.order = Int32Array.from({ length: this.size }, (_, k) => k);
     const at = new Date(CHANGED_EPOCH + ++this.changedCount * 1000).toISOString();
-    const pos = this.order.indexOf(i);
-    this.order.copyWithin(pos, pos + 1);
+    const pos = this.order.subarray(0, this.size).indexOf(i);
+    if (pos < 0) throw new Error(`record ${i} was removed`);
+    this.order.copyWithin(pos, pos + 1, this.size);
     this.order[this.size - 1] = i;
     this.changes.set(i, { at, patch: { ...(this.changes.get(i)?.patch ?? {}), ...patch } });
+  }
+
+  /** Removes record i, as the department's system deletes a record: it is no longer served. */
+  remove(i: number): void {
+    if (!this.order) this.order = Int32Array.from({ length: this.size }, (_, k) => k);
+    const pos = this.order.subarray(0, this.size).indexOf(i);
+    if (pos < 0) return;
+    this.order.copyWithin(pos, pos + 1, this.size);
+    this.size--;
+    this.changes.delete(i);
   }
 
   /** First position whose (stamp, key) is after (ts, key): keyset paging over the change order. */

@@ -31,6 +31,8 @@ export interface DepartmentSimulators {
   env: Record<string, string>;
   rest: Map<string, RestSimulator>;
   frontDb: FrontDb;
+  /** The front-end database as the `simulators` query and `setSimulatorSwitches` see it (its URL without the password). */
+  frontDbHandle: { url: string; switches: object; setSwitches(changes: Record<string, unknown>): Promise<object> };
   close(): Promise<void>;
 }
 
@@ -70,7 +72,15 @@ export async function startDepartmentSimulators(options: {
       env[`${system.env}_URL`] = sim.url;
       env[`${system.env}_${system.auth === 'bearer' ? 'TOKEN' : 'API_KEY'}`] = secret;
     }
-    const frontDb = await startFrontDb(options.adminUrl, ctx, { rows: options.records, malformedRate: switches.malformedRate });
+    const frontDb = await startFrontDb(options.adminUrl, ctx, {
+      rows: options.records,
+      malformedRate: switches.malformedRate,
+      duplicateRate: switches.duplicateRate,
+      reorder: switches.reorder,
+      down: switches.down,
+    });
+    const shown = new URL(frontDb.url);
+    shown.password = '';
     env.HUITONG_FRONTDB_URL = frontDb.url;
     const drop = path.join(options.dataDir, 'drop');
     env.HUITONG_DROP_DIR = drop;
@@ -83,6 +93,7 @@ export async function startDepartmentSimulators(options: {
       env,
       rest,
       frontDb,
+      frontDbHandle: { url: shown.toString(), switches: frontDb.switches, setSwitches: (changes) => frontDb.setSwitches(changes) },
       async close() {
         await Promise.all([...rest.values()].map((s) => s.close()));
         await frontDb.close();
