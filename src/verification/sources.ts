@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { financialAssets, type FinancialAssets, type LookupAsker, type LookupCall } from '../registries/department/index.js';
 import { entitiesByCreditCode } from '../registries/legal-entities/queries.js';
 import { householdsByNumber, membersOfHouseholds, personsByIdNumber, type PersonRow } from '../registries/population/queries.js';
 import type { AsOf } from '../registries/records.js';
@@ -286,96 +287,31 @@ export function departmentRecordSource(reader: DepartmentRecordReader, resources
 // ---------------------------------------------------------------------------------------------
 // (c) `lookup` sources: data that stays at the department, asked over HTTP at query time
 
-export interface FinancialAssets {
-  deposits: number;
-  wealthProducts: number;
-  securities: number;
-}
+export type { FinancialAssets };
 
 /**
  * The hub's query-time `lookup` sources (`src/registries/department/`: timeout, TTL cache,
- * breaker), as far as verification needs them; described by shape so that this folder depends on
- * no more of that folder than it uses (`LookupSources` is one).
+ * breaker, record-schema checks), as far as verification needs them: `LookupSources` is one.
  */
-export interface QueryTimeLookups {
-  forResource(resource: string):
-    | {
-        /** `department/system`, as calls are named in the audit trail. */
-        readonly name: string;
-        readonly definition: { readonly baseUrl: string | null; readonly timeoutMs?: number };
-        lookup(resource: string, subject: string): Promise<
-          { ok: true; records: Record<string, unknown>[]; fetchedAt: string; from?: string } | { ok: false; reason: string; detail: string }
-        >;
-      }
-    | undefined;
-}
+export type QueryTimeLookups = LookupAsker;
 
 /** One call a source made at a department system, for the audit entry (`call:<name>:<outcome>`). */
-export interface SourceCall {
-  resource: string;
-  name: string;
-  subject: string;
-  outcome: string;
-}
-
-/** Why a lookup gave nothing, in words an item's reason can carry. */
-function failure(resource: string, answer: { reason: string; detail: string }, timeoutMs: number | undefined): string {
-  if (answer.reason === 'timeout') return `${resource}: no answer within ${timeoutMs ?? '?'} ms`;
-  if (answer.reason === 'breaker-open') return `${resource}: breaker open after repeated failures; the source is not asked for now`;
-  if (answer.reason === 'not-configured') return `${resource}: no lookup source configured (${answer.detail})`;
-  return `${resource}: ${answer.reason} (${answer.detail})`;
-}
+export type SourceCall = LookupCall;
 
 /**
- * Item 12 through the hub's `lookup` sources: deposits (`balance`; `kind: wealth` is a wealth
- * product) and securities (`marketValue`), every member and both resources asked in parallel,
- * each call within the source's timeout, cache and breaker and reported to `calls` for the
- * request's audit entry. Any answer missing, refused or without its number makes the item
- * `UNAVAILABLE`.
+ * Item 12 through the hub's `lookup` sources, by the department registry's `financialAssets` (the
+ * one implementation): deposits (`balance`; `kind: wealth` is a wealth product) and securities
+ * (`marketValue`), every member and both resources asked in parallel, each call reported to
+ * `calls` for the request's audit entry. Any answer missing, refused, malformed or without its
+ * number makes the item `UNAVAILABLE`.
  */
 export function departmentLookupSource(lookups: QueryTimeLookups | null, deposits: string, securities: string): ItemSource<Record<string, FinancialAssets>> {
   return {
     async gather(members, _asOf, calls) {
-      const depositSource = lookups?.forResource(deposits);
-      const securitiesSource = lookups?.forResource(securities);
-      const system = depositSource?.name ?? 'financial-institutions';
-      if (!depositSource || !securitiesSource) return unavailable(system, `no lookup source for ${deposits} and ${securities}`);
-      const ask = (source: NonNullable<typeof depositSource>, resource: string) =>
-        Promise.all(
-          members.map(async (m) => {
-            const answer = await source.lookup(resource, m);
-            calls?.({ resource, name: source.name, subject: m, outcome: answer.ok ? (answer.from ?? 'source') : answer.reason });
-            return answer;
-          }),
-        );
-      const [dep, sec] = await Promise.all([ask(depositSource, deposits), ask(securitiesSource, securities)]);
-      const value: Record<string, FinancialAssets> = {};
-      const times: string[] = [];
-      for (const [i, m] of members.entries()) {
-        const d = dep[i];
-        const s = sec[i];
-        if (!d.ok) return unavailable(depositSource.name, failure(deposits, d, depositSource.definition.timeoutMs));
-        if (!s.ok) return unavailable(securitiesSource.name, failure(securities, s, securitiesSource.definition.timeoutMs));
-        times.push(d.fetchedAt, s.fetchedAt);
-        const num = (r: Record<string, unknown>, field: string) => (typeof r[field] === 'number' && Number.isFinite(r[field]) ? (r[field] as number) : null);
-        let deposit = 0;
-        let wealth = 0;
-        let held = 0;
-        for (const r of d.records) {
-          const n = num(r, 'balance');
-          if (n === null) return unavailable(depositSource.name, `${deposits}: a record without balance`);
-          if (r.kind === 'wealth') wealth += n;
-          else deposit += n;
-        }
-        for (const r of s.records) {
-          const n = num(r, 'marketValue');
-          if (n === null) return unavailable(securitiesSource.name, `${securities}: a record without marketValue`);
-          held += n;
-        }
-        value[m] = { deposits: Math.round(deposit * 100) / 100, wealthProducts: Math.round(wealth * 100) / 100, securities: Math.round(held * 100) / 100 };
-      }
-      const systems = [...new Set([depositSource.name, securitiesSource.name])].join(',');
-      return { value, asOf: times.sort().at(-1) ?? new Date().toISOString(), version: 'lookup', system: systems };
+      if (!lookups) return unavailable('financial-institutions', `no lookup source for ${deposits} and ${securities}`);
+      const answer = await financialAssets(lookups, members, { deposits, securities, onCall: calls });
+      if (!answer.ok) return unavailable(answer.system, answer.detail);
+      return { value: answer.holdings, asOf: answer.fetchedAt || new Date().toISOString(), version: 'lookup', system: answer.system };
     },
   };
 }

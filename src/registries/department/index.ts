@@ -6,5 +6,5 @@ export {
   type LookupAnswer, type LookupChecks, type LookupDefinition, type LookupFailure, type LookupRoute, type RecordCheck,
 } from './lookup.js';
 export { contractNames, departmentResolvers, departmentTypeDefs, exposedResources, subjectItemOf, type ContractNames, type ExposedResource } from './exposure.js';
-export { financialAssets, lookupSource, type FinancialAssets } from './read.js';
+export { financialAssets, lookupSource, type FinancialAssets, type LookupAsker, type LookupCall } from './read.js';
 export { lookupChecks } from './checks.js';
