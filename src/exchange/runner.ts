@@ -115,6 +115,7 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     // longer has can be told at the end.
     const noticeDeletions = full && (definition.kind === 'rest' || definition.kind === 'database');
     step.noteSeenKeys = noticeDeletions;
+    step.log = log;
     let highest = committed;
     log.info({ runId, full, from: full ? null : committed }, 'sync run started');
     // A pipeline of three: the next page is fetched and the page after the one committing is
@@ -187,6 +188,10 @@ class BatchStep {
   private analysedRows: number | null = null;
   /** Versions this run wrote since then. */
   private writtenSinceAnalyse = 0;
+  /** Whether this role may refresh the target's statistics (null: not asked yet). */
+  private mayAnalyse: boolean | null = null;
+  /** Where the step says what it cannot do. */
+  log: Logger | null = null;
   /** Whether each batch notes the source keys it read (a reconciliation noticing deletions). */
   noteSeenKeys = false;
   /** Records quarantined without a source key while noting keys: then absence proves nothing. */
@@ -341,6 +346,15 @@ class BatchStep {
    * comes too late within one long run.
    */
   private async keepStatistics(): Promise<void> {
+    if (this.mayAnalyse === null) {
+      // Without the right (owner, or MAINTAIN) ANALYZE only warns: say so once, plainly.
+      const { rows } = await this.pool
+        .query<{ ok: boolean }>(`select pg_has_role(current_user, relowner, 'USAGE') or has_table_privilege(oid, 'MAINTAIN') as ok from pg_class where oid = $1::regclass`, [this.target.table])
+        .catch(() => this.pool.query<{ ok: boolean }>(`select pg_has_role(current_user, relowner, 'USAGE') as ok from pg_class where oid = $1::regclass`, [this.target.table]));
+      this.mayAnalyse = rows[0]?.ok ?? false;
+      if (!this.mayAnalyse) this.log?.warn({ table: this.target.table }, 'this role may not ANALYZE the target table (grant MAINTAIN): a long run may slow down as the table grows');
+    }
+    if (!this.mayAnalyse) return;
     if (this.analysedRows === null) {
       const { rows } = await this.pool.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = $1::regclass`, [this.target.table]);
       this.analysedRows = rows[0]?.n ?? 0;
