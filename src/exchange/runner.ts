@@ -100,6 +100,8 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   let source: Source | null = null;
+  // The batch committing while the next page is read and mapped (see the loop below).
+  let writing: Promise<void> | null = null;
   try {
     const validator = await recordValidator(pool, definition.resource);
     if (!validator) throw new Error(`${definition.resource} is not a current catalogue resource`);
@@ -125,7 +127,6 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     const pages = source.pages(full ? null : committed)[Symbol.asyncIterator]();
     let ahead = pages.next();
     ahead.catch(() => {});
-    let writing: Promise<void> | null = null;
     for (;;) {
       if (signal.aborted) throw new Error('stopped: the hub is shutting down; the next run resumes from the last committed batch');
       const next = await ahead;
@@ -154,6 +155,9 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     log.info({ runId, ...counts }, 'sync run succeeded');
     return { state: 'succeeded', runId, counts, error: null, full };
   } catch (err) {
+    // A batch still committing finishes first (its counts in the run, the lock still held), so a
+    // stopped or failed run ends with what committed, and no other process starts meanwhile.
+    await (writing as Promise<void> | null)?.catch(() => {});
     const error = (err as Error).message;
     await pool.query(`update sync_run set state = 'failed', finished_at = now(), error = $2 where id = $1`, [runId, error]);
     log.error({ runId, err, ...counts }, 'sync run failed; what committed stands');
