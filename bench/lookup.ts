@@ -1,34 +1,41 @@
 /**
  * Person look-ups by ID number, in one run on the same data (DESIGN.md §7):
  *   1. a bare `pg` primary-key query loop from Node (queries/s);
- *   2. a minimal graphql-yoga server whose one resolver runs that query with `pg`;
- *   3. the full hub (`serveHub`) with `person(idNumber)`, a dev-issuer token and a stated purpose;
- *   4. `personsByIdNumbers` with 50 IDs per request on the full hub, in persons/s.
- * Targets: full ≥ 0.8 × minimal requests/s; batched persons/s ≥ 0.4 × bare pg persons/s.
+ *   2. a minimal graphql-yoga server whose one resolver runs that query with `pg`, behind a bearer check;
+ *   3. the full hub as `npm start` runs it, with `person(idNumber)`, a dev-issuer token and a stated purpose;
+ *   4. `personsByIdNumbers` with 50 IDs per request on the full hub, in persons/s;
+ *   5. with BENCH_WORKERS > 1, the hub as that many processes sharing the port (node:cluster);
+ *   6. a soak: the hub at 70% of its own peak (open loop: requests sent when due, latency counted
+ *      from then), with its latency and memory per window.
+ * Each server runs in a process of its own (`bench/servers.ts`), so its CPU time per request and
+ * its memory are its own; the load comes from this process. Targets: full ≥ 0.8 × minimal
+ * requests/s; batched persons/s ≥ 0.4 × bare pg; soak p99 < 50 ms with memory flat; hub RSS < 250 MB.
  *
- *   npm run bench                           # 100,000 persons, 4 alternating rounds of 5 s per load
- *   BENCH_PERSONS=20000 BENCH_SECONDS=5 BENCH_ROUNDS=1 npm run bench
+ *   npm run bench                           # 100,000 persons, 4 alternating rounds of 5 s per load, 60 s soak
+ *   BENCH_PERSONS=1000000 BENCH_SOAK_SECONDS=300 npm run bench   # the figures of DESIGN §7
+ *   BENCH_PERSONS=20000 BENCH_SECONDS=5 BENCH_ROUNDS=1 BENCH_SOAK_SECONDS=0 npm run bench   # a quick look
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
 import type pg from 'pg';
 import { loadDevIssuer } from '../src/access/index.js';
 import { readConfig } from '../src/config.js';
-import { serveHub } from '../src/main.js';
 import { grantDemoAccess, seedCity } from '../src/simulate/index.js';
-import { benchDatabase, fmt, load, logger, type LoadResult } from './support.js';
+import { freePort } from '../test/support/ports.js';
+import { benchDatabase, FIELDS, fmt, LOOKUP, openLoop, type LoadResult, type OpenLoopResult } from './support.js';
 
 const PERSONS = Number(process.env.BENCH_PERSONS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-const FIELDS = 'idNumber name gender birthDate ethnicity address maritalStatus status';
-/** The look-up every variant runs: the current version of one person, by the partial unique index. */
-const LOOKUP = `select id_number as "idNumber", name, gender, birth_date as "birthDate", ethnicity, address,
-  marital_status as "maritalStatus", status from person where id_number = $1 and valid_to is null`;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const SOAK_WINDOW = 30;
 
 const bench = await benchDatabase('huitong_bench_lookup');
+const servers: Server[] = [];
 try {
   const { db } = bench;
   process.stdout.write(`seeding ${fmt(PERSONS)} persons…\n`);
@@ -47,55 +54,186 @@ try {
 
   const one = (id: string) => JSON.stringify({ query: `query ($id: String!) { person(idNumber: $id) { ${FIELDS} } }`, variables: { id } });
   const bodies = ids.slice(0, 1000).map(one);
-
-  // 2–4 in alternating rounds, so that a neighbour's load on this shared machine hits each alike.
-  const minimal = await minimalYoga(db.pool);
-  const config = readConfig({
-    DATABASE_URL: bench.url,
-    HUITONG_DATA_DIR: bench.dataDir,
-    LOG_LEVEL: 'warn',
-    HUITONG_MODE: 'production',
-    HUITONG_DEV_ISSUER: 'true',
-    // One caller asks here at full speed: the per-system limit would measure itself.
-    HUITONG_RATE_LIMIT_PER_MINUTE: '100000000',
-  });
-  const hub = await serveHub({ ...config, port: 0 }, logger, db);
-  // 3. The full hub, with a token and a stated purpose as departmental systems send them.
-  const token = await (await loadDevIssuer(bench.dataDir)).sign({ department: 'civil-affairs', roles: ['consumer'], ttl: '1h' }, config.jwtAudience);
-  const headers = { authorization: `Bearer ${token}`, 'x-purpose': 'low-income-verification', 'x-case-number': 'BENCH-1' };
-  const check = await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: bodies[0] })).json();
-  if (!(check as { data?: { person?: unknown } }).data?.person) throw new Error(`the hub did not answer a look-up: ${JSON.stringify(check)}`);
-  // 4. Batches of 50 on the full hub.
   const batches = Array.from({ length: 100 }, (_, i) =>
     JSON.stringify({
       query: `query ($ids: [String!]!) { personsByIdNumbers(idNumbers: $ids) { ${FIELDS} } }`,
       variables: { ids: Array.from({ length: 50 }, (_, j) => ids[(i * 50 + j) % ids.length]) },
     }));
 
-  const results = { minimal: [] as LoadResult[], full: [] as LoadResult[], batched: [] as LoadResult[] };
+  const config = readConfig({ DATABASE_URL: bench.url, HUITONG_DATA_DIR: bench.dataDir, HUITONG_DEV_ISSUER: 'true' });
+  // The token as departmental systems send it, signed before the hub reads the issuer's key.
+  const token = await (await loadDevIssuer(bench.dataDir)).sign({ department: 'civil-affairs', roles: ['consumer'], ttl: '2h' }, config.jwtAudience);
+  const headers = { authorization: `Bearer ${token}`, 'x-purpose': 'low-income-verification', 'x-case-number': 'BENCH-1' };
+  const env = { DATABASE_URL: bench.url, HUITONG_DATA_DIR: bench.dataDir };
+  const minimal = await start('minimal', env);
+  const hub = await start('serve', {
+    ...env,
+    LOG_LEVEL: 'error',
+    HUITONG_MODE: 'production',
+    HUITONG_DEV_ISSUER: 'true',
+    HUITONG_DEMO: 'false',
+    HUITONG_SIMULATORS: 'false',
+    HUITONG_SCHEDULE_SYNCS: 'false',
+    // One caller asks here at full speed: the per-system limit would measure itself.
+    HUITONG_RATE_LIMIT_PER_MINUTE: '100000000',
+  });
+  const pooled = WORKERS > 1 ? await start('hub', { ...env, BENCH_WORKERS: String(WORKERS) }) : null;
+  const check = await (await fetch(hub.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: bodies[0] })).json();
+  if (!(check as { data?: { person?: unknown } }).data?.person) throw new Error(`the hub did not answer a look-up: ${JSON.stringify(check)}`);
+
+  // 2–5 in alternating rounds, so that a neighbour's load on this shared machine hits each alike.
+  const results = { minimal: [] as Measured[], full: [] as Measured[], batched: [] as Measured[], pooled: [] as Measured[] };
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`round ${round}\n`);
-    results.minimal.push(print('2. minimal yoga + pg:', await load(minimal.url, bodies, {}, SECONDS, CONNECTIONS)));
-    results.full.push(print('3. full hub person(idNumber):', await load(`${hub.url}/graphql`, bodies, headers, SECONDS, CONNECTIONS)));
-    results.batched.push(print('4. full hub personsByIdNumbers ×50:', await load(`${hub.url}/graphql`, batches, headers, SECONDS, CONNECTIONS)));
+    results.minimal.push(print('2. minimal yoga + pg:', await measure(minimal, bodies, headers)));
+    results.full.push(print('3. full hub person(idNumber):', await measure(hub, bodies, headers)));
+    results.batched.push(print('4. full hub personsByIdNumbers ×50:', await measure(hub, batches, headers)));
+    if (pooled) results.pooled.push(print(`5. hub × ${WORKERS} processes person(idNumber):`, await measure(pooled, bodies, headers)));
   }
-  await hub.close();
-  await new Promise((r) => minimal.server.close(r));
 
-  const mean = (rs: LoadResult[]) => rs.reduce((sum, r) => sum + r.requestsPerSecond, 0) / rs.length;
-  const ratioFull = mean(results.full) / mean(results.minimal);
-  const batchedPersons = mean(results.batched) * 50;
+  const mean = (rs: Measured[], f: (r: Measured) => number) => rs.reduce((sum, r) => sum + f(r), 0) / rs.length;
+  const rps = (rs: Measured[]) => mean(rs, (r) => r.requestsPerSecond);
+  const cpu = (rs: Measured[]) => mean(rs, (r) => r.cpuMsPerRequest);
+  const ratioFull = rps(results.full) / rps(results.minimal);
+  const batchedPersons = rps(results.batched) * 50;
+
+  // 6. The soak, at 70% of the hub's own peak.
+  const soak = SOAK_SECONDS > 0 ? await soakAt(hub, Math.round(0.7 * rps(results.full)), bodies, headers) : null;
+
   process.stdout.write(
-    `\nmeans over ${ROUNDS} rounds: minimal ${fmt(mean(results.minimal))} req/s, full ${fmt(mean(results.full))} req/s\n` +
-      `full / minimal: ${ratioFull.toFixed(2)} (target ≥ 0.80)\n` +
-      `batched: ${fmt(batchedPersons)} persons/s; / bare pg ${fmt(bare)} persons/s: ${(batchedPersons / bare).toFixed(2)} (target ≥ 0.40)\n`,
+    `\nmeans over ${ROUNDS} rounds: minimal ${fmt(rps(results.minimal))} req/s (${cpu(results.minimal).toFixed(3)} ms CPU each), ` +
+      `full ${fmt(rps(results.full))} req/s (${cpu(results.full).toFixed(3)} ms CPU each)\n` +
+      `full / minimal: ${ratioFull.toFixed(2)} (target ≥ 0.80); CPU per request minimal / full: ${(cpu(results.minimal) / cpu(results.full)).toFixed(2)}\n` +
+      `batched: ${fmt(batchedPersons)} persons/s; / bare pg ${fmt(bare)} persons/s: ${(batchedPersons / bare).toFixed(2)} (target ≥ 0.40)\n` +
+      (pooled ? `hub × ${WORKERS} processes: ${fmt(rps(results.pooled))} req/s, ${(rps(results.pooled) / rps(results.full)).toFixed(2)} × one process, ${(rps(results.pooled) / rps(results.minimal)).toFixed(2)} × minimal\n` : '') +
+      `hub RSS: ${fmt(hub.peakRss)} MB at peak, ${fmt(rssMb(hub))} MB now, at ${fmt(size[0].persons)} persons (target < 250 MB at 1,000,000); minimal ${fmt(minimal.peakRss)} MB\n` +
+      (soak
+        ? `soak: ${fmt(soak.rate)} req/s for ${soak.seconds} s: p50 ${soak.p50} ms, p99 ${soak.p99} ms (worst window; target < 50), RSS ${fmt(soak.rssStart)} → ${fmt(soak.rssEnd)} MB\n`
+        : ''),
   );
 } finally {
+  // Each server stopped before the database is: the hub drains and closes its pool first.
+  await Promise.all(servers.map((s) => new Promise((resolve) => (s.process.exitCode !== null ? resolve(null) : (s.process.once('exit', resolve), s.process.kill('SIGTERM'))))));
   await bench.close();
 }
 
-function print(label: string, r: LoadResult): LoadResult {
-  process.stdout.write(`${label.padEnd(38)} ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms\n`);
+interface Server {
+  kind: string;
+  url: string;
+  process: ChildProcess;
+  /** Most memory its processes held together at any sample, MB. */
+  peakRss: number;
+}
+
+interface Measured extends LoadResult {
+  cpuMsPerRequest: number;
+}
+
+/**
+ * Starts a server on a free port and waits for it to listen: the hub as `npm start` runs it
+ * (`node bin/huitong.js serve`, from dist/ when it is built), the others from `bench/servers.ts`.
+ */
+async function start(kind: 'minimal' | 'hub' | 'serve', env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const args = kind === 'serve' ? ['bin/huitong.js', 'serve'] : ['--import', 'tsx', 'bench/servers.ts', kind];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('listening ')) resolve(line.slice(10));
+      const serving = /serving GraphQL at (\S+)/.exec(line);
+      if (serving) resolve(serving[1].replace('localhost', '127.0.0.1'));
+    });
+  });
+  const server: Server = { kind, url, process: child, peakRss: 0 };
+  servers.push(server);
+  return server;
+}
+
+/** The server's process and its children (cluster workers), from /proc. */
+function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children.flatMap(processTree)];
+  } catch {
+    return [];
+  }
+}
+
+/** CPU time (user + system) of the server's processes so far, ms. */
+function cpuMs(server: Server): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  return processTree(server.process.pid!).reduce((sum, pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) * tick;
+  }, 0);
+}
+
+function rssMb(server: Server): number {
+  const mb = processTree(server.process.pid!).reduce((sum, pid) => {
+    const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return sum + (line ? Number(line[1]) / 1024 : 0);
+  }, 0);
+  server.peakRss = Math.max(server.peakRss, mb);
+  return mb;
+}
+
+/** A warm-up, then a closed-loop load; with the server's CPU time per request. */
+async function measure(server: Server, requests: string[], headers: Record<string, string>): Promise<Measured> {
+  await fire(server, requests, headers, Math.min(2, SECONDS));
+  const before = cpuMs(server);
+  const sampler = setInterval(() => rssMb(server), 500);
+  const result = await fire(server, requests, headers, SECONDS);
+  clearInterval(sampler);
+  const total = result.requests.total;
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    cpuMsPerRequest: total ? (cpuMs(server) - before) / total : NaN,
+  };
+}
+
+function fire(server: Server, requests: string[], headers: Record<string, string>, duration: number) {
+  return autocannon({
+    url: server.url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: requests.map((body) => ({ method: 'POST', body })),
+  });
+}
+
+/** The hub at a steady rate for SOAK_SECONDS (open loop), in windows of 30 s, each printed. */
+async function soakAt(server: Server, rate: number, requests: string[], headers: Record<string, string>) {
+  process.stdout.write(`\n6. soak at ${fmt(rate)} req/s (70% of the hub's peak), open loop, for ${SOAK_SECONDS} s\n`);
+  const rssStart = rssMb(server);
+  const windows: OpenLoopResult[] = [];
+  for (let done = 0; done < SOAK_SECONDS; done += SOAK_WINDOW) {
+    const seconds = Math.min(SOAK_WINDOW, SOAK_SECONDS - done);
+    const sampler = setInterval(() => rssMb(server), 1000);
+    const r = await openLoop(server.url, requests, headers, rate, seconds);
+    clearInterval(sampler);
+    if (r.failed) throw new Error(`soak: ${r.failed} requests failed`);
+    windows.push(r);
+    process.stdout.write(`   ${String(done + seconds).padStart(4)} s: ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, RSS ${fmt(rssMb(server))} MB\n`);
+  }
+  const sorted = windows.map((w) => w.p50).sort((a, b) => a - b);
+  return {
+    rate,
+    seconds: SOAK_SECONDS,
+    p50: sorted[Math.floor(sorted.length / 2)],
+    p99: Math.max(...windows.map((w) => w.p99)),
+    rssStart,
+    rssEnd: rssMb(server),
+  };
+}
+
+function print(label: string, r: Measured): Measured {
+  process.stdout.write(`${label.padEnd(42)} ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuMsPerRequest.toFixed(3)} ms CPU/request\n`);
   // Failed answers are quick answers: figures with any are no measure of look-ups.
   if (r.errors || r.non2xx) throw new Error(`${label} ${r.errors} connection errors, ${r.non2xx} non-2xx answers`);
   return r;
@@ -113,25 +251,4 @@ async function bareLoop(pool: pg.Pool, ids: string[], seconds: number): Promise<
   const started = Date.now();
   await Promise.all(Array.from({ length: pool.options.max ?? 10 }, (_, i) => worker(i * 97)));
   return done / ((Date.now() - started) / 1000);
-}
-
-async function minimalYoga(pool: pg.Pool): Promise<{ server: Server; url: string }> {
-  const yoga = createYoga({
-    schema: createSchema({
-      typeDefs: `type Query { person(idNumber: String!): Person }
-        type Person { ${FIELDS.split(' ').map((f) => `${f}: String`).join(' ')} }`,
-      resolvers: {
-        Query: {
-          person: async (_root: unknown, { idNumber }: { idNumber: string }) =>
-            (await pool.query({ name: 'bench-lookup', text: LOOKUP, values: [idNumber] })).rows[0] ?? null,
-        },
-      },
-    }),
-    graphiql: false,
-    landingPage: false,
-    logging: false,
-  });
-  const server = createServer(yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` };
 }

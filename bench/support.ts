@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -9,6 +10,13 @@ import { createLogger } from '../src/log.js';
 import { freePort } from '../test/support/ports.js';
 
 export const logger = createLogger('warn');
+
+/** The person fields every look-up benchmark asks for. */
+export const FIELDS = 'idNumber name gender birthDate ethnicity address maritalStatus status';
+/** The look-up the minimal server runs: the current version of one person, by the partial unique index. */
+export const LOOKUP = `select id_number as "idNumber", name, gender, birth_date as "birthDate", ethnicity, address,
+  marital_status as "maritalStatus", status from person where id_number = $1 and valid_to is null`;
+
 
 /**
  * A migrated database of its own for a benchmark: on `DATABASE_URL`'s server when set (a fresh
@@ -78,3 +86,62 @@ export async function load(url: string, bodies: string[], headers: Record<string
 }
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+export interface OpenLoopResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  failed: number;
+}
+
+/**
+ * An open-loop load: requests due at a steady `rate` (one every 1/rate s, not in bursts), each sent
+ * when due whatever the answers before it, on up to 256 keep-alive connections. Latency is counted
+ * from when a request was due, so a server (or a generator) that falls behind shows it. Autocannon's
+ * `overallRate` sends each second's quota in a burst at the top of the second, which measures the
+ * burst's queue rather than the server: the minimal yoga server showed p50 180 ms at 100 req/s.
+ */
+export async function openLoop(url: string, bodies: string[], headers: Record<string, string>, rate: number, seconds: number): Promise<OpenLoopResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(url);
+  const latencies: number[] = [];
+  let failed = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = (body: string, due: number) =>
+    new Promise<void>((resolve) => {
+      const req = http.request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) latencies.push(performance.now() - due);
+            else failed++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        failed++;
+        resolve();
+      });
+      req.end(body);
+    });
+  const started = performance.now();
+  const total = Math.round(rate * seconds);
+  for (let n = 0; n < total; ) {
+    const now = performance.now();
+    for (; n < total && started + (n * 1000) / rate <= now; n++) {
+      const sending = send(bodies[n % bodies.length], started + (n * 1000) / rate);
+      inFlight.add(sending);
+      void sending.then(() => inFlight.delete(sending));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
+  return { requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), max: Math.round(latencies.at(-1) ?? NaN), failed };
+}

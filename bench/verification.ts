@@ -2,7 +2,7 @@
  * Low-income household verification (DESIGN.md §7, issue 14), in one run on the same data:
  *   1. one household of 4, all sources local, through the full hub (HTTP, JWT, purpose, audit): p50, p99
  *      (target p50 < 100 ms), and the verifier alone in-process;
- *   2. every source but the register 50 ms away (the financial gateway over HTTP, the department
+ *   2. every source but the register 50 ms away (the financial-institutions lookup simulator at 50 ms over HTTP, the department
  *      sources wrapped with a 50 ms delay): p50 ÷ 50 ms, near 1 when the 11 sources are asked in
  *      parallel (their sum would be 11);
  *   3. a batch of BENCH_HOUSEHOLDS households on the job queue in this process: households/s, and
@@ -17,7 +17,9 @@ import { readConfig } from '../src/config.js';
 import { serveHub } from '../src/main.js';
 import { makeIdNumber } from '../src/registries/population/index.js';
 import { batchProgress, createBatch, prepareJobQueue, startBatchWorker } from '../src/verification/batch.js';
-import { loadScheme, startFinancialSimulator, Verifier } from '../src/verification/index.js';
+import { createLookupSources } from '../src/registries/department/index.js';
+import { startLookupSimulator } from '../src/simulate/lookups/index.js';
+import { loadScheme, Verifier } from '../src/verification/index.js';
 import { benchDatabase, fmt, logger } from './support.js';
 
 const HOUSEHOLDS = Number(process.env.BENCH_HOUSEHOLDS ?? 10_000);
@@ -31,14 +33,16 @@ try {
   await prepareJobQueue(bench.url);
   process.stdout.write(`seeding ${fmt(HOUSEHOLDS)} households of 4…\n`);
   const households = await seedHouseholds(db.pool, Math.max(HOUSEHOLDS, CHECKS));
-  const local = await startFinancialSimulator();
-  const remote = await startFinancialSimulator({ latencyMs: LATENCY });
+  // The financial-institutions lookup system (the hub's one financial source): nearby, and 50 ms away.
+  const local = await startLookupSimulator({ generated: false });
+  const remote = await startLookupSimulator({ generated: false, latencyMs: LATENCY });
+  const sourcesAt = (url: string) => createLookupSources({ override: { baseUrl: url } });
 
   const config = readConfig({
     DATABASE_URL: bench.url, HUITONG_DATA_DIR: bench.dataDir, LOG_LEVEL: 'warn', HUITONG_MODE: 'production', HUITONG_DEV_ISSUER: 'true',
-    HUITONG_RATE_LIMIT_PER_MINUTE: '100000000', HUITONG_FINANCIAL_URL: local.url, HUITONG_VERIFY_WORKERS: '0',
+    HUITONG_RATE_LIMIT_PER_MINUTE: '100000000', HUITONG_VERIFY_WORKERS: '0',
   });
-  const hub = await serveHub({ ...config, port: 0 }, logger, db);
+  const hub = await serveHub({ ...config, port: 0 }, logger, db, { lookups: sourcesAt(local.url) });
   const token = await (await loadDevIssuer(bench.dataDir)).sign({ department: 'civil-affairs', roles: ['consumer'], ttl: '2h' }, config.jwtAudience);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-purpose': 'low-income-verification', 'x-case-number': 'BENCH-VERIFY' };
   const query = `mutation($a: String!, $m: [String!]!) { verifyHousehold(applicant: $a, declaredMembers: $m) { reference verdict tookMs items { key outcome } } }`;
@@ -67,15 +71,15 @@ try {
   process.stdout.write(`1. household of 4, local sources, full hub:  p50 ${full.p50.toFixed(1)} ms  p99 ${full.p99.toFixed(1)} ms  (target p50 < 100 ms)\n`);
   const scheme = loadScheme();
   const caller = { department: 'civil-affairs', system: 'bench', purpose: scheme.purpose, caseNumber: 'BENCH-VERIFY' };
-  const inProcess = new Verifier(db.pool, scheme, { financialUrl: local.url });
+  const inProcess = new Verifier(db.pool, scheme, { lookups: sourcesAt(local.url) });
   const alone = await timed(CHECKS, (h) => inProcess.verify({ applicant: h.applicant, declaredMembers: h.members }, caller));
   process.stdout.write(`   the verifier alone (in-process, stored):  p50 ${alone.p50.toFixed(1)} ms  p99 ${alone.p99.toFixed(1)} ms\n`);
 
   const delay = <T>(p: Promise<T>) => new Promise<T>((resolve, reject) => setTimeout(() => p.then(resolve, reject), LATENCY));
   const slow = new Verifier(db.pool, scheme, {
-    financialUrl: remote.url,
-    // The gateway is 50 ms away over real HTTP; every other source is given 50 ms too.
-    wrapSource: (key, source) => (key === 'financial' ? source : { gather: (members, asOf) => delay(source.gather(members, asOf)) }),
+    lookups: sourcesAt(remote.url),
+    // The financial source is 50 ms away over real HTTP; every other source is given 50 ms too.
+    wrapSource: (key, source) => (key === 'financial' ? source : { gather: (members, asOf, calls) => delay(source.gather(members, asOf, calls)) }),
   });
   const far = await timed(Math.min(CHECKS, 200), (h) => slow.verify({ applicant: h.applicant, declaredMembers: h.members }, caller));
   process.stdout.write(`2. 11 sources at ${LATENCY} ms each:  p50 ${far.p50.toFixed(1)} ms = ${(far.p50 / LATENCY).toFixed(2)} × ${LATENCY} ms  (their sum would be ${11 * LATENCY} ms)\n`);

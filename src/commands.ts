@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { openDatabase, prepareRegisters, startHub, withCommandTrail } from './main.js';
+import { openDatabase, prepareRegisters, startHub, withCommandTrail, type RunningHub } from './main.js';
 import { loadDemo, markDemoLoaded, seedCity, seedSpatial } from './simulate/index.js';
 import { seedVerificationDemo } from './verification/demo.js';
 
@@ -23,15 +23,10 @@ export const heavyCommands: Record<'serve' | 'migrate' | 'seed', Command> = {
     summary: 'run the exchange (embedded PostgreSQL unless DATABASE_URL is set)',
     usage: 'huitong serve',
     async run(_args, config, logger) {
-      const hub = await startHub(config, logger);
-      process.stdout.write(`\nHuitong is serving GraphQL at ${hub.url}/graphql\n\n`);
+      let hub: RunningHub | null = null;
       let stopping = false;
-      const stop = (signal: string) => {
-        // A signal to the process group reaches npm too, which passes it on: the second is expected.
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
-        hub.close().then(
+      const close = (running: RunningHub) =>
+        running.close().then(
           () => {
             logger.info('stopped cleanly');
             process.exit(0);
@@ -41,10 +36,31 @@ export const heavyCommands: Record<'serve' | 'migrate' | 'seed', Command> = {
             process.exit(1);
           },
         );
+      let signals = 0;
+      const stop = (signal: string) => {
+        // Asked three times while starting (npm passes a group's signal on: two are one request),
+        // the operator means it: leave now; the next start stops the PostgreSQL left behind.
+        if (!hub && ++signals >= 3) process.exit(130);
+        // A signal to the process group reaches npm too, which passes it on: the second is expected.
+        if (stopping) return;
+        stopping = true;
+        // A signal during the start (after /readyz answers, simulators and schedules still start)
+        // is kept until the start is done, then the hub stops the same way: never killed half-started,
+        // which would leave its PostgreSQL running.
+        if (!hub) return void logger.info({ signal }, 'shutting down once the start is done');
+        logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
+        void close(hub);
       };
-      // Our own handlers only, added beside any others (tsx's included): the embedded PostgreSQL
-      // runs in a process group of its own, and is stopped last, after the pool has closed.
+      // Our own handlers only, added beside any others (tsx's included), before the start begins: the
+      // embedded PostgreSQL runs in a process group of its own, and is stopped last, after the pool has closed.
       for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+      hub = await startHub(config, logger);
+      if (stopping) {
+        logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
+        void close(hub);
+        return;
+      }
+      process.stdout.write(`\nHuitong is serving GraphQL at ${hub.url}/graphql\n\n`);
     },
   },
   migrate: {

@@ -87,14 +87,6 @@ export interface Config {
   simulatorRecords: number;
   /** Folder of connector definitions, one `<id>/connector.json` each. (Default: `connectors/` in the repository) */
   connectorsDir: string | null;
-  /**
-   * Base URL of the financial institutions' gateway that low-income verification asks for deposits
-   * and securities (a `lookup` source). (Default: none; with demo data, a simulated gateway the hub
-   * starts on a loopback port)
-   */
-  financialUrl: string | null;
-  /** Milliseconds a `lookup` source of a verification has to answer before its item is UNAVAILABLE. (Default: 2000) */
-  lookupTimeoutMs: number;
   /** Households a verification batch job verifies per transaction. (Default: 50) */
   verificationBatchChunk: number;
   /** Concurrent batch jobs per hub process (graphile-worker). (Default: 2) */
@@ -144,14 +136,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleSyncs: bool(env.HUITONG_SCHEDULE_SYNCS, true, 'HUITONG_SCHEDULE_SYNCS', problems),
     simulatorRecords: int(env.HUITONG_SIMULATOR_RECORDS ?? '2000', 'HUITONG_SIMULATOR_RECORDS', problems),
     connectorsDir: env.HUITONG_CONNECTORS_DIR?.trim() ? path.resolve(env.HUITONG_CONNECTORS_DIR) : null,
-    financialUrl: env.HUITONG_FINANCIAL_URL?.trim().replace(/\/+$/, '') || null,
-    lookupTimeoutMs: int(env.HUITONG_LOOKUP_TIMEOUT_MS ?? '2000', 'HUITONG_LOOKUP_TIMEOUT_MS', problems),
     verificationBatchChunk: int(env.HUITONG_VERIFY_BATCH_CHUNK ?? '50', 'HUITONG_VERIFY_BATCH_CHUNK', problems),
     verificationWorkers: int(env.HUITONG_VERIFY_WORKERS ?? '2', 'HUITONG_VERIFY_WORKERS', problems),
     verificationWorkerStaleMs: int(env.HUITONG_VERIFY_WORKER_STALE_MS ?? '30000', 'HUITONG_VERIFY_WORKER_STALE_MS', problems),
   };
   config.simulators = bool(env.HUITONG_SIMULATORS, config.loadDemo, 'HUITONG_SIMULATORS', problems);
-  if (config.financialUrl && !/^https?:\/\/[^/]/.test(config.financialUrl)) problems.push('HUITONG_FINANCIAL_URL: must be an http:// or https:// URL');
+  // Verification's own financial client is gone: deposits and securities come from the one lookup
+  // source. A variable that no longer does anything must not pass for configuration.
+  if (env.HUITONG_FINANCIAL_URL) problems.push('HUITONG_FINANCIAL_URL: no longer read; set FINANCIAL_INSTITUTIONS_URL (the financial-institutions lookup connector) instead');
+  if (env.HUITONG_LOOKUP_TIMEOUT_MS) problems.push('HUITONG_LOOKUP_TIMEOUT_MS: no longer read; a lookup source\'s timeout is `source.timeoutMs` in its connector definition');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }

@@ -9,7 +9,7 @@ import { Exchange, scheduleConnectors } from './exchange/index.js';
 import { writeSimulatorEnv } from './exchange/simulator-env.js';
 import type { Logger } from './log.js';
 import { loadReferenceData } from './registries/index.js';
-import { createLookupSources } from './registries/department/index.js';
+import { createLookupSources, lookupChecks } from './registries/department/index.js';
 import { createHubYoga, listen, type HubOptions, type HubServices, type HubYoga } from './server/index.js';
 import { HubHealth } from './server/health.js';
 import { HubMetrics } from './server/metrics.js';
@@ -19,7 +19,7 @@ import { startDepartmentSimulators } from './simulate/departments/index.js';
 import { startLookupSimulator, switchesFromEnv, type LookupSimulator } from './simulate/lookups/index.js';
 import { startVerification, stopVerification } from './verification/index.js';
 import { prepareJobQueue } from './verification/batch.js';
-import { seedVerificationDemo } from './verification/demo.js';
+import { demoLookupHoldings, seedVerificationDemo } from './verification/demo.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -121,6 +121,8 @@ export async function serveHub(
     // Connector definitions are checked here: a bad one stops the start, every problem listed.
     exchange: Exchange.load(db.pool, logger, { ...process.env }, config.connectorsDir ?? undefined),
   };
+  // Lookup answers are checked against the catalogue's record schemas; malformed ones go to quarantine.
+  services.lookups?.check(lookupChecks(services));
   await startVerification(services);
   services.metrics = new HubMetrics(services);
   const yoga = createHubYoga(services, options);
@@ -227,6 +229,8 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     });
     const serving = Date.now();
     const lookupSimulator = await startSimulators(config, logger);
+    // The demo households' accounts (README verdicts) at the one financial source.
+    if (lookupSimulator.handle && config.loadDemo) await demoLookupHoldings(opened.db.pool, lookupSimulator.handle);
     const hub = await serveHub(config, logger, opened.db, { embedded: opened.embedded, lookups: createLookupSources({ logger, dir: config.connectorsDir ?? undefined, env: { ...lookupSimulator.env, ...process.env } }) }).catch(async (err) => {
       await lookupSimulator.close();
       throw err;

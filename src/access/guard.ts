@@ -149,7 +149,7 @@ function guard(
       consult(args, context.access);
       const subject = at.subjectField ? (((parent as Record<string, unknown>)[at.subjectField] as string | null) ?? null) : null;
       const release = (value: unknown) => {
-        const out = context.access.release({ ...at, subject, path: info.path }, value);
+        const out = context.access.release(at, subject, info.path, value);
         if (at.holds && out !== null && out !== undefined) {
           context.access.hold(info.path, { resource: at.resource, field: at.field, subject, subjectItem: at.subjectField });
         }
@@ -165,6 +165,7 @@ function guard(
     const nodeResourceCode = edgeNode ? reach.resources.get(edgeNode.name) : undefined;
     const nodeSubject = edgeNode && isObjectType(edgeNode) ? subjectFieldOf(edgeNode) : null;
     const item = decision.item;
+    const identifies = hasDirective(original, 'identifies');
     guarded = (parent, args, context, info) => {
       consult(args, context.access);
       let holder: Holder | null;
@@ -182,11 +183,11 @@ function guard(
             type: type.name,
             field: `${holder.field}.${original.name}`,
             item: item === '@subject' ? (holder.subjectItem ?? '@subject') : item,
-            subject: holder.subject,
             linksRecords: false,
-            identifies: hasDirective(original, 'identifies'),
-            path: info.path,
+            identifies,
           },
+          holder.subject,
+          info.path,
           v,
         );
       return value instanceof Promise ? value.then(release) : release(value);

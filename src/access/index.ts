@@ -4,7 +4,7 @@ export {
   hubToday,
   type Principal,
   type StatedPurpose,
-  type FieldRelease,
+  type FieldSite,
   type Touched,
   type PolicySource,
   type AccessReport,

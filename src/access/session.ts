@@ -25,22 +25,22 @@ export interface StatedPurpose {
   caseNumber: string;
 }
 
-/** One value of a `@resource` type on its way out of the hub. */
-export interface FieldRelease {
+/**
+ * Where a value of a `@resource` type leaves the hub: the same for every record (the guard builds
+ * one per field of the schema), so that a release allocates nothing of its own.
+ */
+export interface FieldSite {
   /** Catalogue resource code, from the type's `@resource(code:)`. */
   resource: string;
   /** GraphQL type and field, e.g. `Person` and `idNumber`. */
   type: string;
   field: string;
-  /** Value of the type's `@subject` field on the same record, if it has one. */
-  subject: string | null;
   /** Whether the field's type is an object type (a cross-link such as `household`), not a data item. */
   linksRecords: boolean;
   /** The catalogue item that decides the value. (Default: `field`) */
   item?: string;
   /** The value is another subject's key (`@identifies`): released, it is recorded as a subject too. */
   identifies?: boolean;
-  path: Path;
 }
 
 /** The resource record holding a value of a non-resource type (`Provenance`), which decides its fields. */
@@ -97,7 +97,8 @@ export const hubToday = (now = new Date()) => new Date(now.getTime() + 8 * 3_600
 export class AccessSession {
   readonly touched = new Map<string, Touched>();
   readonly report: AccessReport = { masked: [], withheld: [] };
-  private readonly decisions = new Map<string, FieldDecision>();
+  /** Decisions by resource and item, for data items and for links to other records: one lookup per value, no key built. */
+  private readonly decisions = { items: new Map<string, Map<string, FieldDecision>>(), links: new Map<string, Map<string, FieldDecision>>() };
   private readonly holders = new WeakMap<Path, Holder>();
   private readonly today = hubToday();
 
@@ -108,14 +109,15 @@ export class AccessSession {
   ) {}
 
   /**
-   * Called for every field value of a `@resource` type; returns what the caller may see: the
-   * value, its masked form, or `null` (withheld). Throws when nobody or no purpose is stated.
+   * Called for every field value of a `@resource` type, with the record's subject (the value of
+   * its `@subject` field) and the value's path; returns what the caller may see: the value, its
+   * masked form, or `null` (withheld). Throws when nobody or no purpose is stated.
    */
-  release(release: FieldRelease, value: unknown): unknown {
+  release(release: FieldSite, subject: string | null, path: Path, value: unknown): unknown {
     const touched = this.touching(release.resource);
     // Whom the request concerned is recorded whatever it was shown; a field only once it is
     // released, in clear or masked (a withheld field did not leave the hub).
-    if (release.subject) touched.subjects.add(release.subject);
+    if (subject) touched.subjects.add(subject);
     if (value === null || value === undefined) {
       touched.fields.add(release.field);
       return value;
@@ -134,11 +136,11 @@ export class AccessSession {
       if (masked !== null) {
         touched.fields.add(release.field);
         links();
-        this.report.masked.push({ path: pathOf(release.path), rule: decision.rule });
+        this.report.masked.push({ path: pathOf(path), rule: decision.rule });
         return masked;
       }
     }
-    this.report.withheld.push({ path: pathOf(release.path), reason: decision.effect === 'withhold' ? decision.reason : 'not-maskable' });
+    this.report.withheld.push({ path: pathOf(path), reason: decision.effect === 'withhold' ? decision.reason : 'not-maskable' });
     return null;
   }
 
@@ -209,8 +211,10 @@ export class AccessSession {
   }
 
   private decide(code: string, item: string, linksRecords: boolean): FieldDecision {
-    const key = `${code}\u0000${item}\u0000${linksRecords}`;
-    let decision = this.decisions.get(key);
+    const byResource = linksRecords ? this.decisions.links : this.decisions.items;
+    let byItem = byResource.get(code);
+    if (!byItem) byResource.set(code, (byItem = new Map()));
+    let decision = byItem.get(item);
     if (!decision) {
       const resource = this.policy.resource(code);
       // Fields linking to other records (e.g. `household`, `division`) are no data items: the
@@ -226,7 +230,7 @@ export class AccessSession {
               grants: this.policy.grants(this.principal!.department, code),
               today: this.today,
             });
-      this.decisions.set(key, decision);
+      byItem.set(item, decision);
     }
     return decision;
   }

@@ -62,7 +62,34 @@ export interface AuditEntry extends AuditDraft {
  * RFC 8785 canonical JSON. Anyone can recompute it from a row without Huitong's code.
  */
 export function entryHash(prevHash: string, entry: AuditDraft & { seq: number }): string {
-  const content = {
+  return createHash('sha256').update(`${prevHash}\n${canonicalContent(entry)}`).digest('hex');
+}
+
+const json = JSON.stringify;
+
+/**
+ * The entry's content as RFC 8785 canonical JSON, written out in its keys' sorted order: strings,
+ * integers and arrays of strings serialise under RFC 8785 exactly as `JSON.stringify` writes them,
+ * so only `change` (free-form) goes through the general canonicaliser. Hashing runs for every
+ * audited request; the general one walks and sorts every object of the entry. Only entries that
+ * record a change carry `change`, so the hashes of data reads are as before.
+ */
+export function canonicalContent(entry: AuditDraft & { seq: number }): string {
+  // A row written by another version could hold more in a resource: then the general way.
+  if (entry.resources.some((r) => Object.keys(r).length !== 3)) return canonicalContentGeneral(entry);
+  const resources = entry.resources.map((r) => `{"fields":${json(r.fields)},"resource":${json(r.resource)},"subjects":${json(r.subjects)}}`);
+  return (
+    `{"at":${json(entry.at.toISOString())},"caseNumber":${json(entry.caseNumber)},` +
+    (entry.change ? `"change":${canonicalize(entry.change)},` : '') +
+    `"department":${json(entry.department)},"documentHash":${json(entry.documentHash)},"operationName":${json(entry.operationName)},` +
+    `"outcome":${json(entry.outcome)},"purpose":${json(entry.purpose)},"resources":[${resources.join(',')}],` +
+    `"resultSize":${json(entry.resultSize)},"roles":${json(entry.roles)},"seq":${json(entry.seq)},"subjects":${json(entry.subjects)},"system":${json(entry.system)}}`
+  );
+}
+
+/** The same content through the general RFC 8785 canonicaliser: what an outside verifier computes. */
+export function canonicalContentGeneral(entry: AuditDraft & { seq: number }): string {
+  return canonicalize({
     seq: entry.seq,
     at: entry.at.toISOString(),
     department: entry.department,
@@ -76,10 +103,8 @@ export function entryHash(prevHash: string, entry: AuditDraft & { seq: number })
     subjects: entry.subjects,
     resultSize: entry.resultSize,
     outcome: entry.outcome,
-    // Only entries that record a change carry the key, so the hashes of data reads are as before.
     ...(entry.change ? { change: entry.change } : {}),
-  };
-  return createHash('sha256').update(`${prevHash}\n${canonicalize(content)}`).digest('hex');
+  });
 }
 
 /** Columns of `audit_entry` as the verifier and the tracker read them. */

@@ -92,6 +92,7 @@ const recordSchemaFields = {
     return JSON.stringify('schema' in read ? read.schema : { error: read.problem }, null, 2);
   },
   subject: (d: ResourceDeclaration) => d.subject ?? null,
+  foundBy: (d: ResourceDeclaration) => d.foundBy ?? [],
 };
 
 async function resourceByCode(db: pg.Pool | pg.PoolClient, code: string) {

@@ -1,8 +1,10 @@
-export { catalogEntities, type Department, type Purpose } from './entities.js';
+// Types only: the entity schemas bring MikroORM, which only the migrator needs (db/index imports them).
+export type { Department, Purpose } from './entities.js';
 export { syncRegisters, CatalogFileError, CATALOG_DIR } from './registers.js';
 export {
   checkDeclaration,
   compileRecordSchema,
+  readRecordSchema,
   declarationSchema,
   DeclarationError,
   formatProblem,

@@ -9,7 +9,7 @@ import { applyDeclarations, type Change, type DeclarationInput, type Outcome } f
 export const RESOURCE_COLUMNS = [
   'code', 'name', 'nameEn', 'summary', 'provider', 'class', 'category', 'graphqlType', 'sharingType', 'sharingConditions',
   'sharingMethods', 'open', 'openConditions', 'updateCycle', 'publishedAt', 'related', 'recordSchema', 'format',
-  'subject',
+  'subject', 'foundBy',
 ] as const;
 /** Item columns: one data item per row. */
 export const ITEM_COLUMNS = ['itemName', 'itemTitle', 'itemType', 'itemDescription', 'sensitivity', 'identifiesPerson', 'mask', 'itemRequired'] as const;
@@ -151,6 +151,7 @@ function declarationOf(first: Cells, items: Cells[]): unknown {
     ...optional('recordSchema', first.recordSchema),
     ...optional('format', first.format),
     ...optional('subject', first.subject),
+    ...(first.foundBy ? { foundBy: list(first.foundBy) } : {}),
   });
 }
 

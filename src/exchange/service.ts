@@ -29,7 +29,8 @@ const RUN_COLUMNS = `id::text, connector, full_sync as "full", state, ${ISO('sta
 export interface QuarantinedRow {
   id: string;
   connector: string;
-  runId: string;
+  /** The sync run that fetched it; null for a `lookup` answer (asked at query time, no run). */
+  runId: string | null;
   resourceCode: string;
   resourceVersion: string;
   sourceKey: string | null;
@@ -82,13 +83,42 @@ export async function quarantinedById(db: pg.Pool | pg.ClientBase, id: string, l
   return rows[0] ?? null;
 }
 
+/** A `lookup` answer that failed a step, as `quarantineLookupAnswer` keeps it. */
+export interface LookupQuarantine {
+  /** Connector id (its folder under `connectors/`). */
+  connector: string;
+  resourceCode: string;
+  resourceVersion: string;
+  subject: string;
+  step: 'parse' | 'validation';
+  errors: string[];
+  /** The answer as the source gave it. */
+  payload: unknown;
+  fetchedAt: string;
+}
+
+/**
+ * Keeps a `lookup` answer that failed its resource's record schema (or could not be read) in
+ * quarantine, with the connector named, so that platform admins see it in `quarantinedRecords`.
+ * It has no sync run, and is never replayed into the hub (the data stays at the source); it can be
+ * discarded once the source is fixed. Returns the quarantined record's id.
+ */
+export async function quarantineLookupAnswer(db: pg.Pool | pg.ClientBase, entry: LookupQuarantine): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into quarantine_record (connector, run_id, resource_code, resource_version, source_key, subject, step, errors, payload, fetched_at)
+     values ($1, null, $2, $3, null, $4, $5, $6, $7, $8) returning id::text`,
+    [entry.connector, entry.resourceCode, entry.resourceVersion, entry.subject, entry.step, JSON.stringify(entry.errors), JSON.stringify(entry.payload ?? null), entry.fetchedAt],
+  );
+  return rows[0].id;
+}
+
 export type ReplayOutcome =
   | { ok: true; outcome: 'created' | 'changed' | 'unchanged'; record: QuarantinedRow }
   | { ok: false; step: string; errors: string[]; record: QuarantinedRow };
 
 export class QuarantineError extends Error {
   constructor(
-    readonly reason: 'not-found' | 'not-open' | 'unknown-connector' | 'bad-payload',
+    readonly reason: 'not-found' | 'not-open' | 'unknown-connector' | 'bad-payload' | 'not-replayable',
     message: string,
   ) {
     super(message);
@@ -185,6 +215,7 @@ export class Exchange {
     if (!q) throw new QuarantineError('not-found', `no quarantined record ${id}`);
     if (q.state !== 'open') throw new QuarantineError('not-open', `quarantined record ${id} is already ${q.state}`);
     const raw = payload === undefined ? q.payload : payload;
+    if (q.runId === null) throw new QuarantineError('not-replayable', `quarantined record ${id} is a lookup answer: its data stays at the source and is never applied in the hub; discard it once the source is fixed`);
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new QuarantineError('bad-payload', 'the payload must be a JSON object');
     const step = await replayStep(this.pool, this.definition(q.connector), q.runId);
     const result = await step.replay(client, raw as Record<string, unknown>);

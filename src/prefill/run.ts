@@ -307,10 +307,7 @@ async function departmentField(
   const marks = { masked: report.masked.length, withheld: report.withheld.length };
   const released = chosen.map((row, i) => {
     const keys = aggregate === 'latest' ? [...fieldPath, 'value'] : [...fieldPath, 'value', i];
-    const value = ctx.access.release(
-      { resource, type: 'DepartmentRecord', field: item, subject, linksRecords: false, path: pathFrom(keys) },
-      row.payload[item] ?? null,
-    );
+    const value = ctx.access.release({ resource, type: 'DepartmentRecord', field: item, linksRecords: false }, subject, pathFrom(keys), row.payload[item] ?? null);
     return { row, value };
   });
   const masked = report.masked.length > marks.masked;

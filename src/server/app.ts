@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { dcatCatalog, dcatDataset } from '../catalog/index.js';
 import { prefillRest } from '../prefill/index.js';
@@ -60,8 +59,12 @@ export function createHubYoga(hub: HubServices, options: HubOptions = {}): HubYo
     graphqlEndpoint: '/graphql',
     graphiql: dev ? graphiqlOptions(hub) : false,
     // GraphiQL's scripts and styles served from the hub itself: government networks are often offline.
-    renderGraphiQL,
+    // Loaded on the first page asked for: they are 30 MB of strings that a production hub never serves.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
+    // `listen` refuses a long or unsized body from its headers before yoga sees it; yoga's own limit
+    // would pipe every body through a counting stream (an abort controller and a DOMException per request).
+    maxRequestBodySize: false,
     maskedErrors: {
       isDev: dev,
       // The database not answering is a stable 503 (`SOURCE_UNAVAILABLE`), never an internal error with a stack.

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { BASE_LIBRARY_INDEXES } from '../db/migrations/Migration20261124001000BaseLibraries.js';
 import { CopyBuffer, type CopyValue } from './copy.js';
 import { EntityGenerator, type Founder, type SyntheticEntity } from './entities.js';
 import { yongzhouVillages } from './places.js';
@@ -81,6 +80,9 @@ export async function seedCity(pool: pg.Pool, options: CityOptions = {}): Promis
     if (rows[0].held && !options.replace) throw new Error('the base libraries already hold records: seed into an empty hub, or replace them');
     await client.query('begin');
     if (rows[0].held) await client.query(`truncate ${TABLES.join(', ')}`);
+    // Imported here, not at the top: the migration brings MikroORM's migrator (0.7 s to load), which
+    // every `npm start` would otherwise load through the demo code.
+    const { BASE_LIBRARY_INDEXES } = await import('../db/migrations/Migration20261124001000BaseLibraries.js');
     for (const sql of BASE_LIBRARY_INDEXES) await client.query(`drop index ${/index (\w+) on/.exec(sql)![1]}`);
 
     // Each batch is written while the next is generated: PostgreSQL ingests on the other core.

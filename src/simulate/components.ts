@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { CHANGED, FIRST_LOADED, isUrbanVillage, pointText, simulatedProvenance } from './geography.js';
 import { SpatialRandom } from './spatial-prng.js';
-import { unnestInsert } from './unnest-insert.js';
+import { copyRows, type CopyValue } from './copy.js';
 
 /** What stands along an urban street, how often per address, who owns it and who maintains it. */
 const KINDS: { subclass: string; name: string; perAddress: number; owner: string; maintainer: string }[] = [
@@ -36,7 +36,7 @@ export async function seedComponents(client: pg.ClientBase, seed = 20261124): Pr
   );
   const provenance = simulatedProvenance('urban-management/component-census', 'city-component.component');
   const serials = new Map<string, number>();
-  const out: unknown[][] = [];
+  const out: CopyValue[][] = [];
   for (const address of addresses) {
     if (!isUrbanVillage(address.divisionCode)) continue;
     for (const kind of KINDS) {
@@ -63,13 +63,12 @@ export async function seedComponents(client: pg.ClientBase, seed = 20261124): Pr
       }
     }
   }
-  await unnestInsert(
+  await copyRows(
     client,
     'city_component',
-    [['code', 'text'], ['category', 'text'], ['subclass', 'text'], ['name', 'text'], ['division_code', 'text'], ['grid_code', 'text'],
-      ['address_code', 'text'], ['location', 'point'], ['owner_department', 'text'], ['maintenance_unit', 'text'], ['status', 'text'],
-      ['last_inspected_on', 'date'], ['source_system', 'text'], ['source_key', 'text'], ['resource_code', 'text'],
-      ['resource_version', 'text'], ['fetched_at', 'timestamptz'], ['valid_from', 'timestamptz'], ['valid_to', 'timestamptz']],
+    ['code', 'category', 'subclass', 'name', 'division_code', 'grid_code', 'address_code', 'location', 'owner_department',
+      'maintenance_unit', 'status', 'last_inspected_on', 'source_system', 'source_key', 'resource_code', 'resource_version',
+      'fetched_at', 'valid_from', 'valid_to'],
     out,
   );
   return out.length;

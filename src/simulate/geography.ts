@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { SpatialRandom } from './spatial-prng.js';
-import { unnestInsert } from './unnest-insert.js';
+import { copyRows, type CopyValue } from './copy.js';
 
 /**
  * Synthetic geometry for Yongzhou (永州市). No boundary data is available offline, so the city's
@@ -152,17 +152,17 @@ export async function seedGeography(client: pg.ClientBase, options: SeedOptions 
     tile(boxes.get(code)!, cells, boxes);
     queue.push(...kids.map((k) => k.code));
   }
-  await unnestInsert(
+  await copyRows(
     client,
     'division_geometry',
-    [['code', 'text'], ['boundary', 'polygon'], ['centroid', 'point']],
+    ['code', 'boundary', 'centroid'],
     [...boxes].map(([code, box]) => [code, polygonText(box), pointText(centre(box))]),
   );
   options.onProgress?.('division geometry', boxes.size);
 
   const villages = divisions.filter((d) => d.level === 'village');
-  const gridRows: unknown[][] = [];
-  const addressRows: unknown[][] = [];
+  const gridRows: CopyValue[][] = [];
+  const addressRows: CopyValue[][] = [];
   const keeper = () => `${random.pick(SURNAMES)}${random.pick(GIVEN)}${random.chance(0.6) ? random.pick(GIVEN) : ''}`;
   const phone = () => `1${random.pick(['3', '5', '7', '8', '9'])}${String(random.int(0, 999_999_999)).padStart(9, '0')}`;
   const registry = simulatedProvenance('natural-resources/grid-registry', 'spatial.grid');
@@ -204,13 +204,10 @@ export async function seedGeography(client: pg.ClientBase, options: SeedOptions 
         addressRegistry.sourceSystem, code, addressRegistry.resourceCode, addressRegistry.resourceVersion, FIRST_LOADED, FIRST_LOADED, null]);
     }
   }
-  const provenanceColumns = [['source_system', 'text'], ['source_key', 'text'], ['resource_code', 'text'], ['resource_version', 'text'],
-    ['fetched_at', 'timestamptz'], ['valid_from', 'timestamptz'], ['valid_to', 'timestamptz']] as const;
-  await unnestInsert(client, 'grid', [['code', 'text'], ['name', 'text'], ['division_code', 'text'], ['keeper_name', 'text'],
-    ['keeper_phone', 'text'], ['boundary', 'polygon'], ['centroid', 'point'], ...provenanceColumns], gridRows);
+  const provenanceColumns = ['source_system', 'source_key', 'resource_code', 'resource_version', 'fetched_at', 'valid_from', 'valid_to'];
+  await copyRows(client, 'grid', ['code', 'name', 'division_code', 'keeper_name', 'keeper_phone', 'boundary', 'centroid', ...provenanceColumns], gridRows);
   options.onProgress?.('grids', gridRows.length);
-  await unnestInsert(client, 'address', [['code', 'text'], ['full_text', 'text'], ['division_code', 'text'], ['grid_code', 'text'],
-    ['road', 'text'], ['house_number', 'text'], ['location', 'point'], ...provenanceColumns], addressRows);
+  await copyRows(client, 'address', ['code', 'full_text', 'division_code', 'grid_code', 'road', 'house_number', 'location', ...provenanceColumns], addressRows);
   options.onProgress?.('addresses', addressRows.length);
   return { divisionGeometries: boxes.size, grids: gridRows.length, addresses: addressRows.length };
 }

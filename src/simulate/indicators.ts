@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { simulatedProvenance, YONGZHOU } from './geography.js';
 import { SpatialRandom } from './spatial-prng.js';
-import { unnestInsert } from './unnest-insert.js';
+import { copyRows, type CopyValue } from './copy.js';
 
 /** Counties that publish a bulletin (the two statistical zones report through their hosts). */
 const COUNTIES = ['431102', '431103', '431122', '431123', '431124', '431125', '431126', '431127', '431128', '431129', '431181'];
@@ -30,7 +30,7 @@ export async function seedIndicators(client: pg.ClientBase, seed = 20261124): Pr
     [COUNTIES],
   );
   const provenance = simulatedProvenance('statistics/bulletin', 'economy.indicator');
-  const out: unknown[][] = [];
+  const out: CopyValue[][] = [];
   for (const { code: county, villages } of rows) {
     const urban = URBAN_DISTRICTS.has(county);
     let population = (urban ? 30 : 8) + villages * 0.11 * (0.9 + random.next() * 0.2);
@@ -78,12 +78,11 @@ export async function seedIndicators(client: pg.ClientBase, seed = 20261124): Pr
       }
     }
   }
-  await unnestInsert(
+  await copyRows(
     client,
     'indicator_observation',
-    [['indicator_code', 'text'], ['division_code', 'text'], ['period', 'text'], ['value', 'numeric'], ['source_system', 'text'],
-      ['source_key', 'text'], ['resource_code', 'text'], ['resource_version', 'text'], ['fetched_at', 'timestamptz'],
-      ['valid_from', 'timestamptz'], ['valid_to', 'timestamptz']],
+    ['indicator_code', 'division_code', 'period', 'value', 'source_system', 'source_key', 'resource_code', 'resource_version',
+      'fetched_at', 'valid_from', 'valid_to'],
     out,
   );
   // The city's own figures for what adds up (totals, not rates), version by version: every county

@@ -5,7 +5,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { openDatabase } from '../main.js';
 import { batchCsv, batchProgress, createBatch, currentRecipients, pauseBatch, prepareJobQueue, resumeBatch, startBatchWorker, type BatchHousehold, type BatchProgress } from './batch.js';
-import { smallDeposits, startFinancialSimulator, type FinancialSimulator } from './financial-simulator.js';
+import { createLookupSources } from '../registries/department/index.js';
+import { startLookupSimulator, switchesFromEnv, type LookupSimulator } from '../simulate/lookups/index.js';
 import { loadScheme } from './scheme.js';
 import { Verifier } from './verify.js';
 
@@ -59,16 +60,19 @@ export const verifyCommand = {
       }
       if (values['no-wait']) return print(await batchProgress(pool, id));
 
-      let simulator: FinancialSimulator | null = null;
-      let financialUrl = config.financialUrl;
-      if (!financialUrl && config.loadDemo) {
-        simulator = await startFinancialSimulator({ fallback: smallDeposits });
-        const { demoFinancialHoldings } = await import('./demo.js');
-        await demoFinancialHoldings(pool, simulator);
-        financialUrl = simulator.url;
+      // Item 12 is asked of the `lookup` connector definitions' sources, as the hub asks them. The
+      // demo with no financial-institutions URL set gets the simulated system, as `npm start` does.
+      let simulator: LookupSimulator | null = null;
+      const env: Record<string, string | undefined> = { ...process.env };
+      if (!env.FINANCIAL_INSTITUTIONS_URL && config.loadDemo && config.simulators) {
+        simulator = await startLookupSimulator(switchesFromEnv());
+        const { demoLookupHoldings } = await import('./demo.js');
+        await demoLookupHoldings(pool, simulator);
+        env.FINANCIAL_INSTITUTIONS_URL = simulator.url;
       }
+      const lookups = createLookupSources({ logger, dir: config.connectorsDir ?? undefined, env });
       const audit = await createAudit(config.dataDir, opened.db, { checkpointEvery: config.auditCheckpointEvery, checkpointFilePath: config.auditCheckpointFile });
-      const verifier = new Verifier(pool, scheme, { financialUrl, lookupTimeoutMs: config.lookupTimeoutMs });
+      const verifier = new Verifier(pool, scheme, { lookups });
       const worker = await startBatchWorker({
         pool, verifier, audit: audit.log, logger, concurrency: Math.max(1, config.verificationWorkers),
         staleMs: config.verificationWorkerStaleMs,

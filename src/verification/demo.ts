@@ -1,12 +1,14 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { FinancialSimulator } from './financial-simulator.js';
+import type { LookupSimulator } from '../simulate/lookups/index.js';
 
 /**
  * Demo households of every verdict in the demo city: department records (as the connectors would
  * deliver them) written for chosen households of the synthetic city, each an active 低保 case so
  * that `huitong verify batch` re-checks them. The chosen ID numbers are kept in `hub_state`
- * (`verification_demo`) and printed in the README; the simulated financial gateway reads them
- * too (one household's bank does not answer: INCOMPLETE).
+ * (`verification_demo`) and printed in the README; the simulated financial-institutions lookup
+ * system is told their accounts too (`demoLookupHoldings`: one household's bank does not answer,
+ * INCOMPLETE).
  */
 
 export interface DemoHousehold {
@@ -81,8 +83,8 @@ export async function seedVerificationDemo(pool: pg.Pool): Promise<DemoHousehold
     base(a, 1000);
     add('vehicles.vehicle', a, { plateNumber: '湘M8K886', ownerIdNumber: a, vehicleType: 'passenger-car', brand: '丰田', registeredOn: '2022-08-08', status: 'normal' });
   });
-  story(4, 'NOT_ELIGIBLE', '人均金融资产超过 24 个月低保标准 (模拟金融网关)', (a) => base(a, 900));
-  story(5, 'INCOMPLETE', '开户银行未应答 (模拟金融网关): 金融资产项无法核对', (a) => base(a, 900));
+  story(4, 'NOT_ELIGIBLE', '人均金融资产超过 24 个月低保标准 (模拟金融机构查询系统)', (a) => base(a, 900));
+  story(5, 'INCOMPLETE', '开户银行未应答 (模拟金融机构查询系统): 金融资产项无法核对', (a) => base(a, 900));
   story(6, 'NOT_ELIGIBLE', '低保边缘: 人均收入高于标准、低于 1.5 倍', (a, m) => {
     base(a, 1000 * (m.length + 1));
     add('health.medical-cost', a, { settlementNumber: 'YB-DEMO-7', idNumber: a, hospital: '永州市中心医院', settledOn: `${months[3]}-12`, totalCost: 4000, selfPaid: 1200, category: 'inpatient' });
@@ -107,11 +109,28 @@ export async function seedVerificationDemo(pool: pg.Pool): Promise<DemoHousehold
   return stories;
 }
 
-/** The demo households' holdings at the simulated gateway: one rich household, one whose bank is down. */
-export async function demoFinancialHoldings(pool: pg.Pool, simulator: FinancialSimulator): Promise<void> {
+/** A small deterministic balance from the ID number (0–4,999 yuan of deposits): a recipient household's savings. */
+export const smallDeposits = (id: string) => ({ deposits: createHash('sha256').update(id).digest().readUInt16BE(0) % 5000, wealthProducts: 0, securities: 0 });
+
+/**
+ * The demo households' accounts at the simulated financial-institutions lookup system (the one
+ * source that department queries and verification both ask): every member of a demo household
+ * holds a small deposit, the 金融资产 story's applicant holds more than its standard allows, and
+ * the INCOMPLETE story's member banks where nobody answers (HTTP 503). The generated accounts of
+ * other persons stay as they are. Returns the number of persons held.
+ */
+export async function demoLookupHoldings(pool: pg.Pool, simulator: Pick<LookupSimulator, 'hold' | 'set' | 'switches'>): Promise<number> {
   const { rows } = await pool.query<{ value: DemoHousehold[] }>(`select value from hub_state where key = $1`, [STATE_KEY]);
+  const unreachable = new Set(simulator.switches.unreachable);
+  let held = 0;
   for (const h of rows[0]?.value ?? []) {
-    if (h.why.includes('金融资产')) simulator.set(h.applicant, { deposits: 60_000, wealthProducts: 20_000, securities: 15_000 });
-    if (h.expect === 'INCOMPLETE') simulator.unreachableFor(h.members[0] ?? h.applicant);
+    for (const id of [h.applicant, ...h.members]) {
+      simulator.hold(id, smallDeposits(id));
+      held++;
+    }
+    if (h.why.includes('金融资产')) simulator.hold(h.applicant, { deposits: 60_000, wealthProducts: 20_000, securities: 15_000 });
+    if (h.expect === 'INCOMPLETE') unreachable.add(h.members[0] ?? h.applicant);
   }
+  simulator.set({ unreachable: [...unreachable] });
+  return held;
 }

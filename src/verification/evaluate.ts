@@ -336,10 +336,13 @@ export function decide(scheme: Scheme, input: {
           (a.kind === 'dibao' || a.kind === 'tekun') && (!a.startsOn || String(a.startsOn) <= onDate) && (!a.endsOn || String(a.endsOn) >= onDate);
         // A member heading a 低保/特困 case of their own is assisted in another household.
         const duplicates = household.counted.filter((m) => m !== applicant && (assistance[m] ?? []).some(active));
-        const marriages = Object.fromEntries(household.counted.map((m) => [m, (marriage[m] ?? []).map((r) => ({ kind: r.kind, registeredOn: r.registeredOn, otherPartyIdNumber: r.otherPartyIdNumber }))]));
+        // A registration is found by either party (the declaration's `foundBy`): the spouse is whichever party the member is not.
+        const spouseIn = (r: Record<string, unknown>, m: string) =>
+          String(r.otherPartyIdNumber ?? '').toUpperCase() === m ? (r.partyIdNumber ?? null) : (r.otherPartyIdNumber ?? null);
+        const marriages = Object.fromEntries(household.counted.map((m) => [m, (marriage[m] ?? []).map((r) => ({ kind: r.kind, registeredOn: r.registeredOn, otherPartyIdNumber: spouseIn(r, m) }))]));
         const latestSpouse = (m: string) => {
           const last = [...(marriage[m] ?? [])].sort((x, y) => String(x.registeredOn).localeCompare(String(y.registeredOn))).at(-1);
-          return last?.kind === 'marriage' ? String(last.otherPartyIdNumber ?? '') : null;
+          return last?.kind === 'marriage' ? String(spouseIn(last, m) ?? '') : null;
         };
         const undeclaredSpouses = household.counted.map(latestSpouse).filter((s): s is string => !!s && !household.counted.includes(s));
         const value = json({

@@ -113,7 +113,7 @@ export function guardedView(access: AccessSession, view: ReportView): ReportView
   const root = at(undefined, 'verificationReport');
   const subject = view.applicantIdNumber;
   const release = (field: string, value: unknown, path: Path, item?: string, identifies = false) =>
-    access.release({ resource: VERIFICATION_RESOURCE, type: 'HouseholdVerification', field, item, subject, linksRecords: false, identifies, path }, value);
+    access.release({ resource: VERIFICATION_RESOURCE, type: 'HouseholdVerification', field, item, linksRecords: false, identifies }, subject, path, value);
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(view)) {
     if (field === 'members' || field === 'differences' || field === 'items' || field === 'standard') continue;

@@ -31,7 +31,8 @@ export const unavailable = (system: string, reason: string): Unavailable => ({ u
 export const isUnavailable = (g: Gathered<unknown> | Unavailable): g is Unavailable => 'unavailable' in g;
 
 export interface ItemSource<V = unknown> {
-  gather(members: readonly string[], asOf: AsOf): Promise<Gathered<V> | Unavailable>;
+  /** `calls` hears of every call made at a department system (`lookup` sources), for the audit entry. */
+  gather(members: readonly string[], asOf: AsOf, calls?: (call: SourceCall) => void): Promise<Gathered<V> | Unavailable>;
 }
 
 interface Provenanced {
@@ -181,8 +182,28 @@ type RecordRow = Provenanced & { resource: string; subject: string; payload: Rec
 export class DepartmentRecordReader {
   private pending: { resources: readonly string[]; members: readonly string[]; asOf: AsOf; resolve: (rows: RecordRow[]) => void; reject: (err: unknown) => void }[] = [];
   private readonly delivered = new Set<string>();
+  private personKeys: Promise<Map<string, string[]>> | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Further person keys a record is found by, per resource (the catalogue declaration's
+   * `foundBy` items naming an ID number: a marriage's other party), read once. Only ID numbers:
+   * members are persons.
+   */
+  private foundBy(): Promise<Map<string, string[]>> {
+    this.personKeys ??= this.pool
+      .query<{ code: string; items: string[] }>(
+        `select code, array(select jsonb_array_elements_text(declaration->'foundBy')) as items
+         from catalog_resource where retired_at is null and jsonb_typeof(declaration->'foundBy') = 'array'`,
+      )
+      .then(({ rows }) => new Map(rows.map((r) => [r.code, r.items.filter((i) => /^[a-z][A-Za-z0-9]*IdNumber$/.test(i))]).filter(([, items]) => items.length > 0) as [string, string[]][]))
+      .catch((err: unknown) => {
+        this.personKeys = null;
+        throw err;
+      });
+    return this.personKeys;
+  }
 
   read(resources: readonly string[], members: readonly string[], asOf: AsOf): Promise<RecordRow[]> {
     return new Promise((resolve, reject) => {
@@ -218,16 +239,23 @@ export class DepartmentRecordReader {
           const params: unknown[] = [resources, members];
           if (asOf) params.push(asOf);
           const at = asOf ? 'valid_from <= $3 and (valid_to is null or valid_to > $3)' : 'valid_to is null';
+          const foundBy = await this.foundBy();
+          // Names come from validated declarations (codes and item names are restricted patterns), quoted all the same.
+          const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+          const arms = ['subject = any($2)', ...resources.flatMap((r) => (foundBy.get(r) ?? []).map((i) => `(resource_code = ${lit(r)} and payload->>${lit(i)} = any($2))`))];
           const { rows } = await this.pool.query<RecordRow>(
             `select resource_code as resource, subject, payload, source_system as "sourceSystem", resource_version as "resourceVersion",
                fetched_at as "fetchedAt", valid_from as "validFrom"
-             from department_record where resource_code = any($1) and subject = any($2) and ${at} order by resource_code, subject, record_key`,
+             from department_record where resource_code = any($1) and (${arms.join(' or ')}) and ${at} order by resource_code, subject, record_key`,
             params,
           );
+          // A record is about each member it names by a key: a marriage is in both spouses' lists.
+          const about = (r: RecordRow) =>
+            [...new Set([r.subject, ...(foundBy.get(r.resource) ?? []).map((i) => r.payload[i])].filter((v): v is string => typeof v === 'string').map((v) => v.toUpperCase()))];
           for (const c of calls) {
             const rs = new Set(c.resources);
             const ms = new Set(c.members);
-            c.resolve(rows.filter((r) => rs.has(r.resource) && ms.has(r.subject)));
+            c.resolve(rows.flatMap((r) => (rs.has(r.resource) ? about(r).filter((m) => ms.has(m)).map((m) => ({ ...r, subject: m })) : [])));
           }
         } catch (err) {
           for (const c of calls) c.reject(err);
@@ -264,91 +292,70 @@ export interface FinancialAssets {
   securities: number;
 }
 
-export interface FinancialAnswer {
-  asOf: string;
-  version: string;
-  system: string;
-  /** Every asked ID number, with zeros when the institutions hold nothing for it. */
-  holdings: Record<string, FinancialAssets>;
-}
-
 /**
- * Item 12: deposits, wealth products and securities through the financial regulator's gateway.
- * A minimal client: one POST for all members, a hard timeout, and any answer that is not a
- * complete 200 is `UNAVAILABLE` (a member the gateway does not mention is not read as zero).
- */
-export function financialLookupSource(url: string | null, options: { timeoutMs: number; system?: string }): ItemSource<Record<string, FinancialAssets>> {
-  const system = options.system ?? 'financial-regulator-gateway';
-  return {
-    async gather(members, asOf) {
-      if (!url) return unavailable(system, 'no financial gateway configured (HUITONG_FINANCIAL_URL)');
-      try {
-        const res = await fetch(`${url.replace(/\/$/, '')}/assets`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ idNumbers: members, asOf }),
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        if (res.status !== 200) {
-          await res.body?.cancel();
-          return unavailable(system, `gateway answered ${res.status}`);
-        }
-        const answer = (await res.json()) as FinancialAnswer;
-        const value: Record<string, FinancialAssets> = {};
-        for (const m of members) {
-          const h = answer.holdings?.[m];
-          if (!h || ![h.deposits, h.wealthProducts, h.securities].every((n) => typeof n === 'number' && Number.isFinite(n))) {
-            return unavailable(answer.system ?? system, `no complete answer for a member`);
-          }
-          value[m] = { deposits: h.deposits, wealthProducts: h.wealthProducts, securities: h.securities };
-        }
-        return { value, asOf: answer.asOf, version: answer.version, system: answer.system ?? system };
-      } catch (err) {
-        const name = (err as Error).name;
-        return unavailable(system, name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `unreachable: ${(err as Error).message}`);
-      }
-    },
-  };
-}
-
-/**
- * The hub's query-time `lookup` sources (`src/registries/department/`: timeout, cache, breaker),
- * as far as verification needs them; described by shape so that this folder imports none of
- * that folder's internals.
+ * The hub's query-time `lookup` sources (`src/registries/department/`: timeout, TTL cache,
+ * breaker), as far as verification needs them; described by shape so that this folder depends on
+ * no more of that folder than it uses (`LookupSources` is one).
  */
 export interface QueryTimeLookups {
   forResource(resource: string):
     | {
+        /** `department/system`, as calls are named in the audit trail. */
         readonly name: string;
-        readonly definition: { readonly baseUrl: string | null };
+        readonly definition: { readonly baseUrl: string | null; readonly timeoutMs?: number };
         lookup(resource: string, subject: string): Promise<
-          { ok: true; records: Record<string, unknown>[]; fetchedAt: string } | { ok: false; reason: string; detail: string }
+          { ok: true; records: Record<string, unknown>[]; fetchedAt: string; from?: string } | { ok: false; reason: string; detail: string }
         >;
       }
     | undefined;
 }
 
+/** One call a source made at a department system, for the audit entry (`call:<name>:<outcome>`). */
+export interface SourceCall {
+  resource: string;
+  name: string;
+  subject: string;
+  outcome: string;
+}
+
+/** Why a lookup gave nothing, in words an item's reason can carry. */
+function failure(resource: string, answer: { reason: string; detail: string }, timeoutMs: number | undefined): string {
+  if (answer.reason === 'timeout') return `${resource}: no answer within ${timeoutMs ?? '?'} ms`;
+  if (answer.reason === 'breaker-open') return `${resource}: breaker open after repeated failures; the source is not asked for now`;
+  if (answer.reason === 'not-configured') return `${resource}: no lookup source configured (${answer.detail})`;
+  return `${resource}: ${answer.reason} (${answer.detail})`;
+}
+
 /**
  * Item 12 through the hub's `lookup` sources: deposits (`balance`; `kind: wealth` is a wealth
- * product) and securities (`marketValue`), every member and both resources asked in parallel.
- * Any answer missing, refused or without its number makes the item `UNAVAILABLE`.
+ * product) and securities (`marketValue`), every member and both resources asked in parallel,
+ * each call within the source's timeout, cache and breaker and reported to `calls` for the
+ * request's audit entry. Any answer missing, refused or without its number makes the item
+ * `UNAVAILABLE`.
  */
-export function departmentLookupSource(lookups: QueryTimeLookups, deposits: string, securities: string): ItemSource<Record<string, FinancialAssets>> {
+export function departmentLookupSource(lookups: QueryTimeLookups | null, deposits: string, securities: string): ItemSource<Record<string, FinancialAssets>> {
   return {
-    async gather(members) {
-      const depositSource = lookups.forResource(deposits);
-      const securitiesSource = lookups.forResource(securities);
+    async gather(members, _asOf, calls) {
+      const depositSource = lookups?.forResource(deposits);
+      const securitiesSource = lookups?.forResource(securities);
       const system = depositSource?.name ?? 'financial-institutions';
       if (!depositSource || !securitiesSource) return unavailable(system, `no lookup source for ${deposits} and ${securities}`);
-      const ask = (source: NonNullable<typeof depositSource>, resource: string) => Promise.all(members.map((m) => source.lookup(resource, m)));
+      const ask = (source: NonNullable<typeof depositSource>, resource: string) =>
+        Promise.all(
+          members.map(async (m) => {
+            const answer = await source.lookup(resource, m);
+            calls?.({ resource, name: source.name, subject: m, outcome: answer.ok ? (answer.from ?? 'source') : answer.reason });
+            return answer;
+          }),
+        );
       const [dep, sec] = await Promise.all([ask(depositSource, deposits), ask(securitiesSource, securities)]);
       const value: Record<string, FinancialAssets> = {};
       const times: string[] = [];
       for (const [i, m] of members.entries()) {
         const d = dep[i];
         const s = sec[i];
-        if (!d.ok) return unavailable(depositSource.name, `${deposits}: ${d.reason} (${d.detail})`);
-        if (!s.ok) return unavailable(securitiesSource.name, `${securities}: ${s.reason} (${s.detail})`);
+        if (!d.ok) return unavailable(depositSource.name, failure(deposits, d, depositSource.definition.timeoutMs));
+        if (!s.ok) return unavailable(securitiesSource.name, failure(securities, s, securitiesSource.definition.timeoutMs));
         times.push(d.fetchedAt, s.fetchedAt);
         const num = (r: Record<string, unknown>, field: string) => (typeof r[field] === 'number' && Number.isFinite(r[field]) ? (r[field] as number) : null);
         let deposit = 0;
@@ -374,11 +381,7 @@ export function departmentLookupSource(lookups: QueryTimeLookups, deposits: stri
 }
 
 /** Every item's source (except the household's own), built from the scheme's declarations. */
-export function sourcesFor(
-  items: readonly SchemeItem[],
-  pool: pg.Pool,
-  lookup: { financialUrl: string | null; timeoutMs: number; lookups?: QueryTimeLookups | null },
-): Map<string, ItemSource> {
+export function sourcesFor(items: readonly SchemeItem[], pool: pg.Pool, lookups: QueryTimeLookups | null): Map<string, ItemSource> {
   const sources = new Map<string, ItemSource>();
   const reader = new DepartmentRecordReader(pool);
   for (const item of items) {
@@ -388,13 +391,9 @@ export function sourcesFor(
       else if (s.library === 'legal-entities') sources.set(item.key, shareholdingSource(pool));
     } else if (s.kind === 'department-record') sources.set(item.key, departmentRecordSource(reader, s.resources));
     else {
-      // The hub's configured lookup sources when they serve the item's resources; else the gateway URL.
-      const [deposits, securities] = s.resources ?? [];
-      const configured = deposits && securities && lookup.lookups?.forResource(deposits)?.definition.baseUrl;
-      sources.set(
-        item.key,
-        configured ? departmentLookupSource(lookup.lookups!, deposits, securities) : financialLookupSource(lookup.financialUrl, { timeoutMs: lookup.timeoutMs, system: s.system }),
-      );
+      // The hub's one set of lookup sources (the `lookup` connector definitions) answers item 12.
+      const [deposits, securities] = s.resources ?? [item.resource, item.resource];
+      sources.set(item.key, departmentLookupSource(lookups, deposits, securities));
     }
   }
   return sources;

@@ -6,7 +6,7 @@ import { parseAsOf } from '../server/as-of.js';
 import { badUserInput, notFound } from '../server/errors.js';
 import { composeHousehold, decide, type Decision, type GatheredItems } from './evaluate.js';
 import { standardFor, type Scheme } from './scheme.js';
-import { isUnavailable, populationSource, sourcesFor, type ItemSource, type QueryTimeLookups } from './sources.js';
+import { isUnavailable, populationSource, sourcesFor, type ItemSource, type QueryTimeLookups, type SourceCall } from './sources.js';
 
 /** Who asked for a verification, and under which purpose and case. */
 export interface VerificationCaller {
@@ -39,12 +39,12 @@ export interface Access {
 }
 
 export interface VerifierOptions {
-  /** Base URL of the financial institutions' gateway (`lookup`), or null when none is reachable. */
-  financialUrl: string | null;
-  /** Time a `lookup` source has to answer. (Default: 2000 ms) */
-  lookupTimeoutMs?: number;
-  /** The hub's `lookup` sources; item 12 uses them when they serve deposits and securities. (Default: the gateway URL) */
-  lookups?: QueryTimeLookups | null;
+  /**
+   * The hub's `lookup` sources (`HubServices.lookups`, from the `lookup` connector definitions:
+   * timeout, TTL cache and breaker are theirs); item 12 asks them. Without them that item is
+   * `UNAVAILABLE` and every verdict `INCOMPLETE`.
+   */
+  lookups: QueryTimeLookups | null;
   /** Wraps each item's source (the benchmark adds latency to show they are asked in parallel). (Default: none) */
   wrapSource?: (key: string, source: ItemSource) => ItemSource;
 }
@@ -84,7 +84,7 @@ export class Verifier {
     readonly scheme: Scheme,
     options: VerifierOptions,
   ) {
-    this.sources = sourcesFor(scheme.items, pool, { financialUrl: options.financialUrl, timeoutMs: options.lookupTimeoutMs ?? 2000, lookups: options.lookups });
+    this.sources = sourcesFor(scheme.items, pool, options.lookups);
     if (options.wrapSource) for (const [key, source] of this.sources) this.sources.set(key, options.wrapSource(key, source));
     this.population = populationSource(pool);
   }
@@ -115,9 +115,11 @@ export class Verifier {
     const household = composeHousehold(applicant, declared, register.value, validId);
 
     const gathered: GatheredItems = new Map();
+    const calls: SourceCall[] = [];
+    const heard = (call: SourceCall) => void calls.push(call);
     await Promise.all(
       [...this.sources].map(async ([key, source]) => {
-        gathered.set(key, household.counted.length ? await source.gather(household.counted, asOf) : { unavailable: true, reason: 'no living member to check', system: 'hub' });
+        gathered.set(key, household.counted.length ? await source.gather(household.counted, asOf, heard) : { unavailable: true, reason: 'no living member to check', system: 'hub' });
       }),
     );
     const division = register.value.divisionCode ?? '';
@@ -136,10 +138,11 @@ export class Verifier {
     };
     // A batch stores its chunk's verifications together, in the transaction that marks them done.
     if (options.store !== false) await storeVerifications(options.client ?? this.pool, [verification], options.batchId ?? null);
-    return { verification, accessed: this.accessesOf(household.counted, [applicant, ...declared]) };
+    return { verification, accessed: this.accessesOf(household.counted, [applicant, ...declared], calls) };
   }
 
-  private accessesOf(counted: string[], asked: string[]): Access[] {
+  /** What was read, per resource; each call made at a department system named as the department data does (`call:<dept>/<system>:<outcome>`). */
+  private accessesOf(counted: string[], asked: string[], calls: readonly SourceCall[]): Access[] {
     const accessed: Access[] = READS.household.map((r) => ({ ...r, subjects: [...new Set(asked.filter((a) => /^[0-9]{17}[0-9X]$/.test(a)))].sort() }));
     for (const item of this.scheme.items) {
       if (item.key === 'household') continue;
@@ -149,6 +152,12 @@ export class Verifier {
           ? (item.source.resources ?? []).map((resource) => ({ resource, fields: ['record'] }))
           : [{ resource: item.resource, fields: ['record'] }]);
       for (const r of reads) accessed.push({ ...r, subjects: [...counted].sort() });
+    }
+    for (const call of calls) {
+      const read = accessed.find((a) => a.resource === call.resource);
+      const field = `call:${call.name}:${call.outcome}`;
+      if (!read) accessed.push({ resource: call.resource, fields: [field], subjects: [call.subject] });
+      else if (!read.fields.includes(field)) read.fields.push(field);
     }
     return accessed;
   }

@@ -80,6 +80,9 @@ describe('every connection answers as the spec says, over HTTP', () => {
     // A person of the city (and the subject of department data left at its source), and a shipped connector.
     const { rows } = await hub.db.pool.query<{ id: string }>(`select id_number as id from person where valid_to is null order by id_number limit 1`);
     for (const key of ['Query.person.idNumber', 'Query.deposits.subject', 'Query.securitiesAccounts.subject']) KNOWN[key] = rows[0].id;
+    // A legal entity of the city, for the department data found by an employer's credit code.
+    const { rows: entities } = await hub.db.pool.query<{ code: string }>(`select credit_code as code from legal_entity where valid_to is null order by credit_code limit 1`);
+    if (entities[0]) KNOWN['Query.legalEntity.creditCode'] = entities[0].code;
     KNOWN['Query.syncRuns.connector'] = [...(hub.services.exchange?.definitions.values() ?? [])].find((d) => d.kind !== 'lookup')?.id;
   });
   afterAll(async () => {

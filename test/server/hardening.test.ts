@@ -115,6 +115,18 @@ describe('the cost limit counts what an operation can return, however it is writ
     expect(few.errors?.find((e) => e.extensions?.reason === 'max-cost')).toBeUndefined();
   });
 
+  test('a cost remembered for one document is remembered per variables: numbers, lengths and @include flags each count', async () => {
+    const doc = `query Bomb($a: Int, $b: Int, $deep: Boolean!) { division(code: "431100") { descendants(level: village, first: $a) {
+      edges { node { code addresses(first: $b) @include(if: $deep) { edges { node { code } } } } } } } }`;
+    const passes = async (variables: Record<string, unknown>) =>
+      expect((await caller().query(doc, variables)).errors?.find((e) => e.extensions?.reason === 'max-cost')).toBeUndefined();
+    await passes({ a: 10, b: 10, deep: true });
+    refusedForCost(await caller().query(doc, { a: 500, b: 500, deep: true }));
+    await passes({ a: 500, b: 500, deep: false });
+    refusedForCost(await caller().query(doc, { a: 500, b: 500, deep: true }));
+    await passes({ a: 10, b: 10, deep: true });
+  });
+
   test('one full page of records passes, and small pages of pages do too', async () => {
     const page = await caller().query(`query Page($n: Int) { division(code: "431100") { descendants(level: village, first: $n) { edges { node { code name level } } } } }`, { n: 500 });
     expect(page.errors).toBeUndefined();

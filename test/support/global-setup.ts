@@ -7,6 +7,7 @@ import { fixtureTrail } from '../../src/catalog/index.js';
 import { prepareRegisters } from '../../src/main.js';
 import { createLogger } from '../../src/log.js';
 import { freePort } from './ports.js';
+import { buildDist } from '../../scripts/build.js';
 
 export const TEMPLATE = 'huitong_template';
 
@@ -24,6 +25,9 @@ declare module 'vitest' {
  * database that every test file clones, so files run in parallel and never share state.
  */
 export default async function setup(project: TestProject) {
+  // Tests that spawn `npm start` or the CLI run `dist/` when it matches `src/` (else tsx): build it
+  // now when `src/` has changed, so they run the code as it is, the way users run it.
+  await buildDist({ onlyIfStale: true, quiet: true });
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   let adminUrl = process.env.TEST_DATABASE_URL;
   let stop = async () => {};

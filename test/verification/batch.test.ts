@@ -2,17 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { batchCsv, batchProgress, createBatch, prepareJobQueue, startBatchWorker } from '../../src/verification/batch.js';
-import { startFinancialSimulator, verificationService, type FinancialSimulator } from '../../src/verification/index.js';
+import { verificationService } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { contribution, deliveredOnce, household, pension } from './support.js';
+import { contribution, deliveredOnce, household, pension, startFinancialSource } from './support.js';
+import type { LookupSimulator } from '../../src/simulate/lookups/index.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/huitong.js');
 
 let hub: TestHub;
-let bank: FinancialSimulator;
+let bank: LookupSimulator;
 beforeAll(async () => {
-  bank = await startFinancialSimulator();
-  hub = await startTestHub({ HUITONG_FINANCIAL_URL: bank.url, HUITONG_VERIFY_BATCH_CHUNK: '10' });
+  const source = await startFinancialSource();
+  bank = source.bank;
+  hub = await startTestHub({ HUITONG_VERIFY_BATCH_CHUNK: '10' }, { lookups: source.lookups });
   await prepareJobQueue(hub.owner.url);
   await deliveredOnce(hub.owner.pool);
 });
@@ -87,13 +89,13 @@ describe('batch verification', () => {
   test('a process killed mid-batch: after a restart every household is verified exactly once', async () => {
     const households = await couples(120);
     const id = await createBatch(hub.db.pool, { name: 'kill test', households, caller, chunk: 10 });
-    bank.setLatency(40); // slow enough to be killed part-way
+    bank.set({ latencyMs: 40 }); // slow enough to be killed part-way
     const env = {
       ...process.env,
       DATABASE_URL: hub.db.url,
       DATABASE_OWNER_URL: hub.owner.url,
       HUITONG_DATA_DIR: hub.config.dataDir,
-      HUITONG_FINANCIAL_URL: bank.url,
+      FINANCIAL_INSTITUTIONS_URL: bank.url,
       HUITONG_VERIFY_BATCH_CHUNK: '10',
       HUITONG_VERIFY_WORKERS: '2',
       HUITONG_VERIFY_WORKER_STALE_MS: '1500',
@@ -112,7 +114,7 @@ describe('batch verification', () => {
     expect(atKill).toBeGreaterThanOrEqual(30);
     expect(atKill).toBeLessThan(120);
 
-    bank.setLatency(0);
+    bank.set({ latencyMs: 0 });
     const second = runBatch();
     let out = '';
     second.stdout!.on('data', (c) => (out += c));

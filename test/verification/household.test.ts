@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startFinancialSimulator, type FinancialSimulator } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { car, certificate, contribution, deliveredOnce, home, household, newId, pastMonths, pension, record, shareholding, VERIFY } from './support.js';
+import { car, certificate, contribution, deliveredOnce, home, household, newId, pastMonths, pension, record, shareholding, VERIFY, startFinancialSource } from './support.js';
+import type { LookupSimulator } from '../../src/simulate/lookups/index.js';
 
 let hub: TestHub;
-let bank: FinancialSimulator;
+let bank: LookupSimulator;
 beforeAll(async () => {
-  bank = await startFinancialSimulator();
-  hub = await startTestHub({ HUITONG_FINANCIAL_URL: bank.url, HUITONG_LOOKUP_TIMEOUT_MS: '500' });
+  const source = await startFinancialSource({ timeoutMs: 500 });
+  bank = source.bank;
+  hub = await startTestHub({}, { lookups: source.lookups });
   await deliveredOnce(hub.owner.pool);
 });
 afterAll(async () => {
@@ -47,7 +48,7 @@ describe('one household', () => {
     expect(v.items.every((i: Item) => i.outcome !== 'FAIL' && i.outcome !== 'UNAVAILABLE')).toBe(true);
     expect(item('contribution')).toMatchObject({ outcome: 'COUNTED', system: 'hrss/contribution-db', version: '1.0.0' });
     expect(item('contribution').asOf).toBe('2020-01-01T00:00:00.000Z');
-    expect(item('financial')).toMatchObject({ outcome: 'PASS', system: 'financial-institutions/regulator-gateway', version: 'fin-gateway/1' });
+    expect(item('financial')).toMatchObject({ outcome: 'PASS', system: 'financial-institutions/financial-regulator-lookup', version: 'lookup' });
     expect(v.members.map((m: { name: string }) => m.name)).toEqual(['李建国', '王秀英']);
     expect(v.reference).toMatch(/^LI\d{8}-[0-9A-Z]{8}$/);
   });
@@ -68,6 +69,38 @@ describe('one household', () => {
     ]));
     const tax = (entry.resources as { resource: string; subjects: string[] }[]).find((r) => r.resource === 'tax.income')!;
     expect(tax.subjects).toEqual([a, b].sort());
+  });
+
+  test('item 12 is asked of the one financial lookup source, each call named in the audit entry as department data names it', async () => {
+    const [a, b] = await modestCouple();
+    const before = bank.calls.deposits;
+    await civil('YZ-DB-2026-778').query(VERIFY, { a, m: [b] });
+    // Every member asked of the shared simulator, deposits and securities.
+    expect(bank.calls.deposits - before).toBe(2);
+    const entry = (await hub.audit.entriesAbout(a)).at(-1)!;
+    const read = (code: string) => (entry.resources as { resource: string; fields: string[]; subjects: string[] }[]).find((r) => r.resource === code)!;
+    expect(read('financial-institutions.deposit').fields).toContain('call:financial-institutions/financial-regulator-lookup:source');
+    expect(read('financial-institutions.securities').fields).toContain('call:financial-institutions/financial-regulator-lookup:source');
+    expect(read('financial-institutions.deposit').subjects).toEqual([a, b].sort());
+    // Asked again within the source's TTL: answered from the cache, and said so.
+    await civil('YZ-DB-2026-779').query(VERIFY, { a, m: [b] });
+    expect(bank.calls.deposits - before).toBe(2);
+    const again = (await hub.audit.entriesAbout(a)).at(-1)!;
+    expect((again.resources as { resource: string; fields: string[] }[]).find((r) => r.resource === 'financial-institutions.deposit')!.fields)
+      .toContain('call:financial-institutions/financial-regulator-lookup:cache');
+  });
+
+  test('a source that fails is named with its outcome in the audit entry too', async () => {
+    const [a, b] = await modestCouple();
+    bank.set({ errorRate: 1 });
+    try {
+      await civil('YZ-DB-2026-780').query(VERIFY, { a, m: [b] });
+    } finally {
+      bank.set({ errorRate: 0 });
+    }
+    const entry = (await hub.audit.entriesAbout(a)).at(-1)!;
+    const deposit = (entry.resources as { resource: string; fields: string[] }[]).find((r) => r.resource === 'financial-institutions.deposit')!;
+    expect(deposit.fields).toContain('call:financial-institutions/financial-regulator-lookup:error');
   });
 
   test('income over the standard: NOT_ELIGIBLE, per-capita income against the standard', async () => {
@@ -181,7 +214,7 @@ describe('one household', () => {
 
   test('financial assets over 24 months of the standard per person fail', async () => {
     const [a, b] = await modestCouple();
-    bank.set(a, { deposits: 30000, wealthProducts: 5000, securities: 3000 }); // 38,000 / 2 = 19,000 > 18,720
+    bank.hold(a, { deposits: 30000, wealthProducts: 5000, securities: 3000 }); // 38,000 / 2 = 19,000 > 18,720
     const { v, item } = await verify(a, [b]);
     expect(item('financial')).toMatchObject({ outcome: 'FAIL', department: 'financial-institutions' });
     expect(JSON.parse(item('financial').value!)).toMatchObject({ total: 38000, perPerson: 19000, limit: 18720 });
@@ -215,6 +248,20 @@ describe('members', () => {
     expect(v.verdict).not.toBe('ELIGIBLE');
   });
 
+  test('a marriage is found by either party: an applicant registered as the other party has her husband noted', async () => {
+    const [wife] = await household(hub.owner.pool, [{}]);
+    const husband = newId('431102', '1978-03-03');
+    await contribution(hub.owner.pool, wife, 700);
+    // The registration's subject is the first party (the husband, not in this household); the applicant is its other party.
+    await record(hub.owner.pool, 'civil-affairs.marriage', husband, {
+      registrationNumber: 'J431102-2015-0042', kind: 'marriage', partyIdNumber: husband, otherPartyIdNumber: wife, registeredOn: '2015-10-01', office: '零陵区民政局婚姻登记处',
+    });
+    const { item } = await verify(wife, []);
+    expect(item('civil-affairs').outcome).toBe('PASS');
+    expect(item('civil-affairs').reason).toContain(`married per the register to ${husband}`);
+    expect(JSON.parse(item('civil-affairs').value!).marriages[wife]).toEqual([{ kind: 'marriage', registeredOn: '2015-10-01', otherPartyIdNumber: husband }]);
+  });
+
   test('a declared spouse registered in another household is counted and noted, not a failure', async () => {
     const [a] = await household(hub.owner.pool, [{}]);
     const [spouse] = await household(hub.owner.pool, [{}]);
@@ -243,7 +290,7 @@ describe('standards as data', () => {
 describe('sources that do not answer', () => {
   test('the financial gateway down: its item UNAVAILABLE and the verdict INCOMPLETE, never a zero or a pass', async () => {
     const [a, b] = await modestCouple();
-    bank.setDown(true);
+    bank.set({ errorRate: 1 });
     try {
       const { v, item } = await verify(a, [b]);
       expect(v.verdict).toBe('INCOMPLETE');
@@ -252,19 +299,35 @@ describe('sources that do not answer', () => {
       expect(item('financial').reason).toMatch(/503/);
       expect(v.items.filter((i: Item) => i.outcome === 'UNAVAILABLE')).toHaveLength(1);
     } finally {
-      bank.setDown(false);
+      bank.set({ errorRate: 0 });
     }
+  });
+
+  test('a malformed answer from the financial source is UNAVAILABLE (quarantined), never read as data', async () => {
+    const [a, b] = await modestCouple();
+    bank.hold(a, { deposits: 1200 });
+    bank.set({ malformedRate: 1 });
+    try {
+      const { v, item } = await verify(a, [b]);
+      expect(v.verdict).toBe('INCOMPLETE');
+      expect(item('financial')).toMatchObject({ outcome: 'UNAVAILABLE', value: null });
+      expect(item('financial').reason).toMatch(/record schema of financial-institutions\.deposit/);
+    } finally {
+      bank.set({ malformedRate: 0 });
+    }
+    const { rows } = await hub.owner.pool.query(`select connector, run_id, step from quarantine_record where subject = $1`, [a]);
+    expect(rows).toEqual([{ connector: 'financial-institutions', run_id: null, step: 'validation' }]);
   });
 
   test('a gateway slower than the timeout is UNAVAILABLE too', async () => {
     const [a, b] = await modestCouple();
-    bank.setLatency(1500);
+    bank.set({ latencyMs: 1500 });
     try {
       const { v, item } = await verify(a, [b]);
       expect(item('financial').reason).toMatch(/within 500 ms/);
       expect(v.verdict).toBe('INCOMPLETE');
     } finally {
-      bank.setLatency(0);
+      bank.set({ latencyMs: 0 });
     }
   });
 

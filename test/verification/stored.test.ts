@@ -1,15 +1,17 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { grantAccess } from '../../src/simulate/index.js';
-import { startFinancialSimulator, STATEMENT_TYP, type FinancialSimulator } from '../../src/verification/index.js';
+import { STATEMENT_TYP } from '../../src/verification/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { car, contribution, deliveredOnce, household, record, VERIFICATION_FIELDS, VERIFY } from './support.js';
+import { car, contribution, deliveredOnce, household, record, VERIFICATION_FIELDS, VERIFY, startFinancialSource } from './support.js';
+import type { LookupSimulator } from '../../src/simulate/lookups/index.js';
 
 let hub: TestHub;
-let bank: FinancialSimulator;
+let bank: LookupSimulator;
 beforeAll(async () => {
-  bank = await startFinancialSimulator();
-  hub = await startTestHub({ HUITONG_FINANCIAL_URL: bank.url });
+  const source = await startFinancialSource();
+  bank = source.bank;
+  hub = await startTestHub({}, { lookups: source.lookups });
   await deliveredOnce(hub.owner.pool);
 });
 afterAll(async () => {

@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import { createLookupSources, type LookupSources } from '../../src/registries/department/index.js';
 import { makeIdNumber } from '../../src/registries/population/index.js';
+import { startLookupSimulator, type LookupSimulator } from '../../src/simulate/lookups/index.js';
 
 /**
  * Hand-built households for verification tests: rows written straight into the base libraries and
@@ -152,3 +154,15 @@ export const car = (pool: pg.Pool, id: string, plateNumber: string, extra: Recor
 
 export const certificate = (pool: pg.Pool, id: string, validUntil: string | null = null) =>
   record(pool, 'disabled-federation.certificate', id, { certificateNumber: `${id}4102`, idNumber: id, category: 'physical', grade: 2, issuedOn: '2018-01-01', validUntil });
+
+/**
+ * The financial-institutions lookup simulator as verification tests use it: persons hold no
+ * accounts unless a test gives them some (`hold`), and the hub's lookup sources point at it (the
+ * shipped connector definition, with `override`; a breaker that does not open, so that one test's
+ * failing source does not carry over into the next: the breaker is tested in test/department).
+ */
+export async function startFinancialSource(override: NonNullable<Parameters<typeof createLookupSources>[0]>['override'] = {}): Promise<{ bank: LookupSimulator; lookups: LookupSources }> {
+  const bank = await startLookupSimulator({ generated: false });
+  const lookups = createLookupSources({ override: { baseUrl: bank.url, breakerFailures: 1_000_000, ...override } });
+  return { bank, lookups };
+}

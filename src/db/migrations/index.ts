@@ -14,6 +14,8 @@ import { Migration20261204100002DepartmentRecordIndexes } from './Migration20261
 import { Migration20261204100001SourceDeletions } from './Migration20261204100001SourceDeletions.js';
 import { Migration20261203300002Exchange } from './Migration20261203300002Exchange.js';
 import { Migration20261203400001Verification } from './Migration20261203400001Verification.js';
+import { Migration20261204300001LookupQuarantine } from './Migration20261204300001LookupQuarantine.js';
+import { Migration20261204300002DepartmentFoundBy } from './Migration20261204300002DepartmentFoundBy.js';
 import { Migration20261203100001RateLimits } from './Migration20261203100001RateLimits.js';
 
 /**
@@ -37,4 +39,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261203100001RateLimits', class: Migration20261203100001RateLimits },
   { name: 'Migration20261204100001SourceDeletions', class: Migration20261204100001SourceDeletions },
   { name: 'Migration20261204100002DepartmentRecordIndexes', class: Migration20261204100002DepartmentRecordIndexes },
+  { name: 'Migration20261204300001LookupQuarantine', class: Migration20261204300001LookupQuarantine },
+  { name: 'Migration20261204300002DepartmentFoundBy', class: Migration20261204300002DepartmentFoundBy },
 ];

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { parse, Kind, type DocumentNode } from 'graphql';
 import type { DataItem, ResourceDeclaration } from '../../catalog/index.js';
 import type { HubContext } from '../../server/context.js';
-import { badUserInput, sourceUnavailable } from '../../server/errors.js';
+import { badUserInput, HubError, sourceUnavailable } from '../../server/errors.js';
 import { perRequest } from '../../server/per-request.js';
 import { parseAsOf, type AsOf } from '../records.js';
 import { decodeCursor, pageSize, toConnection } from '../../server/connections.js';
@@ -24,10 +24,31 @@ export interface ExposedResource {
   typeName: string;
   /** Top-level field (`deposits(subject:)`) and the field on `Person` / `LegalEntity`. */
   fieldName: string;
-  /** The item holding the subject key. */
-  subject: string;
-  subjectOf: 'person' | 'legal-entity' | null;
+  /** The item holding the subject key (stored as the record's subject); null for a resource found only by `foundBy`. */
+  subject: string | null;
+  /** What the subject key is; with `foundBy`, the first host of `hosts`. */
+  subjectOf: KeyKind | null;
+  /** Further items a record is found by (the declaration's `foundBy`). */
+  foundBy: string[];
+  /** The types that get a field for it: each kind of key it is found by. */
+  hosts: KeyKind[];
   declaration: ResourceDeclaration;
+}
+
+/** What a key names: a person (ID number), a legal entity (credit code) or a division (code). */
+export type KeyKind = 'person' | 'legal-entity' | 'division';
+
+const HOST: Record<KeyKind, { type: string; key: string; about: string }> = {
+  person: { type: 'Person', key: 'idNumber', about: 'ID number' },
+  'legal-entity': { type: 'LegalEntity', key: 'creditCode', about: 'credit code' },
+  division: { type: 'Division', key: 'code', about: 'division code' },
+};
+
+function kindOf(item: DataItem): KeyKind | null {
+  if (/creditCode$/i.test(item.name)) return 'legal-entity';
+  if (item.identifiesPerson || /idNumber$/i.test(item.name)) return 'person';
+  if (/divisionCode$/i.test(item.name)) return 'division';
+  return null;
 }
 
 /** Names the hand-written contract already uses: types, and fields of the types generated fields extend. */
@@ -81,9 +102,10 @@ export function exposedResources(declarations: Iterable<ResourceDeclaration>, na
     if (names.types.has(d.graphqlType)) continue; // a hand-written library carries it
     if (!d.sharing.methods.includes('query')) continue;
     const subject = subjectItemOf(d);
+    const foundBy = (d.foundBy ?? []).filter((f) => f !== subject);
     const skip = (reason: string) => skipped.push({ code: d.code, reason });
-    if (!subject) {
-      skip('no subject item (declare `subject`, or name one item idNumber/creditCode or …IdNumber/…CreditCode)');
+    if (!subject && !foundBy.length) {
+      skip('no subject item (declare `subject` or `foundBy`, or name one item idNumber/creditCode or …IdNumber/…CreditCode)');
       continue;
     }
     const typeName = d.graphqlType;
@@ -93,9 +115,11 @@ export function exposedResources(declarations: Iterable<ResourceDeclaration>, na
       skip(`the GraphQL type ${typeName} (or its connection) is already used`);
       continue;
     }
-    const subjectItem = d.items.find((i) => i.name === subject)!;
-    const subjectOf = /creditCode$/i.test(subject) ? 'legal-entity' : subjectItem.identifiesPerson || /idNumber$/i.test(subject) ? 'person' : null;
-    const hosts = ['Query', ...(subjectOf === 'person' ? ['Person'] : subjectOf === 'legal-entity' ? ['LegalEntity'] : [])];
+    const keyItems = [subject, ...foundBy].flatMap((k) => d.items.filter((i) => i.name === k));
+    const kinds = [...new Set(keyItems.map(kindOf).filter((k): k is KeyKind => k !== null))];
+    const subjectItem = subject ? d.items.find((i) => i.name === subject) : undefined;
+    const subjectOf = (subjectItem ? kindOf(subjectItem) : null) ?? kinds[0] ?? null;
+    const hosts = ['Query', ...kinds.map((k) => HOST[k].type)];
     if (fieldsUsed.has(fieldName) || hosts.some((h) => names.fields.get(h)?.has(fieldName))) {
       skip(`the field ${fieldName} is already used`);
       continue;
@@ -106,7 +130,7 @@ export function exposedResources(declarations: Iterable<ResourceDeclaration>, na
     }
     generated.forEach((n) => typesUsed.add(n));
     fieldsUsed.add(fieldName);
-    exposed.push({ code: d.code, typeName, fieldName, subject, subjectOf, declaration: d });
+    exposed.push({ code: d.code, typeName, fieldName, subject, subjectOf, foundBy, hosts: kinds, declaration: d });
   }
   return { exposed, skipped };
 }
@@ -121,7 +145,8 @@ export function departmentTypeDefs(exposed: readonly ExposedResource[]): string[
     const d = e.declaration;
     const items = d.items.map((i) => `  ${describe(`${i.title}: ${i.description}`)}\n  ${i.name}: ${graphqlTypeOf(i)}${i.name === e.subject ? ' @subject' : ''}`);
     const page = 'asOf: String, first: Int = 20, after: String';
-    const about = e.subjectOf === 'legal-entity' ? 'credit code' : 'ID number';
+    const about = [...new Set(e.hosts.map((h) => HOST[h].about))].join(' or ') || 'key';
+    const by = [e.subject, ...e.foundBy].filter(Boolean).join(', ');
     const lines = [
       `${describe(`${d.name} (${d.nameEn}), provided by ${d.provider}: ${d.summary} Generated from the catalogue declaration of ${d.code}.`)}`,
       `type ${e.typeName} @resource(code: ${JSON.stringify(d.code)}) {`,
@@ -132,14 +157,14 @@ export function departmentTypeDefs(exposed: readonly ExposedResource[]): string[
       `type ${e.typeName}Connection {\n  edges: [${e.typeName}Edge!]!\n  pageInfo: PageInfo!\n  "Number of records."\n  totalCount: Int!\n}`,
       `type ${e.typeName}Edge {\n  cursor: String!\n  node: ${e.typeName}!\n}`,
       `extend type Query {`,
-      `  ${describe(`${d.name} (${d.code}) about one subject, by its ${about}; as at asOf (ISO 8601, default now).`)}`,
+      `  ${describe(`${d.name} (${d.code}) by ${about} (found by ${by}); as at asOf (ISO 8601, default now).`)}`,
       `  ${e.fieldName}(subject: String! @key(resource: ${JSON.stringify(d.code)}), ${page}): ${e.typeName}Connection`,
       `}`,
     ];
-    if (e.subjectOf) {
+    for (const host of e.hosts) {
       lines.push(
-        `extend type ${e.subjectOf === 'person' ? 'Person' : 'LegalEntity'} {`,
-        `  ${describe(`${d.name} (${d.code}) about this ${e.subjectOf === 'person' ? 'person' : 'entity'}.`)}`,
+        `extend type ${HOST[host].type} {`,
+        `  ${describe(`${d.name} (${d.code}) about this ${host === 'legal-entity' ? 'entity' : host}.`)}`,
         `  ${e.fieldName}(${page}): ${e.typeName}Connection`,
         `}`,
       );
@@ -162,7 +187,7 @@ type Node = Record<string, unknown> & { [META]: Meta };
 function nodeOfRecord(e: ExposedResource, r: DepartmentRecord): Node {
   return {
     ...r.payload,
-    [e.subject]: r.payload[e.subject] ?? r.subject,
+    ...(e.subject ? { [e.subject]: r.payload[e.subject] ?? r.subject } : {}),
     [META]: {
       validFrom: r.validFrom,
       validTo: r.validTo,
@@ -175,7 +200,7 @@ function nodeOfAnswer(e: ExposedResource, subject: string, record: Record<string
   const key = typeof record.accountNumber === 'string' ? record.accountNumber : `${subject}#${index}`;
   return {
     ...record,
-    [e.subject]: record[e.subject] ?? subject,
+    ...(e.subject ? { [e.subject]: record[e.subject] ?? subject } : {}),
     [META]: {
       validFrom: fetchedAt,
       validTo: null,
@@ -189,12 +214,14 @@ function loaders(ctx: HubContext) {
   const stored = new Map<string, DataLoader<string, DepartmentRecord[]>>();
   const asked = new Map<string, DataLoader<string, LookupAnswer>>();
   return {
-    stored(resource: string, asOf: AsOf) {
+    stored(e: ExposedResource, asOf: AsOf) {
+      const resource = e.code;
       const key = `${resource}|${asOf ?? ''}`;
       let loader = stored.get(key);
       if (!loader) {
         loader = new DataLoader(async (subjects: readonly string[]) => {
-          const found = await readDepartmentRecords(ctx.hub.db.pool, resource, subjects, { asOf, limitPerSubject: 1000 });
+          // Found by the subject and by every `foundBy` item: a marriage by either party.
+          const found = await readDepartmentRecords(ctx.hub.db.pool, resource, subjects, { asOf, limitPerSubject: 1000, foundBy: e.foundBy, bySubject: e.subject !== null });
           return subjects.map((s) => found.get(s.trim().toUpperCase()) ?? []);
         });
         stored.set(key, loader);
@@ -234,11 +261,19 @@ async function recordsOf(e: ExposedResource, subject: string, args: { asOf?: str
     const done = ctx.access.call(e.code, source.name, subject);
     const answer = await perRequest(ctx, loaders).asked(e.code, lookups).load(subject);
     done(answer.ok ? answer.from : answer.reason);
-    if (!answer.ok) throw sourceUnavailable(source.definition.department, { resource: e.code, reason: answer.reason });
+    if (!answer.ok) {
+      // A malformed answer is not data: those fields fail, with why (no values in the message), and the answer sits in quarantine.
+      if (answer.reason === 'invalid') {
+        throw new HubError('SOURCE_UNAVAILABLE', `${source.definition.department} answered with records that break the record schema of ${e.code}; they were not passed on. The rest of the answer stands.`, {
+          department: source.definition.department, resource: e.code, reason: answer.reason, detail: answer.detail,
+        });
+      }
+      throw sourceUnavailable(source.definition.department, { resource: e.code, reason: answer.reason });
+    }
     const version = String(ctx.hub.catalog.declarations().get(e.code)?.version ?? '');
     nodes = answer.records.map((r, i) => nodeOfAnswer(e, subject, r, source.name, version, answer.fetchedAt, i));
   } else {
-    nodes = (await perRequest(ctx, loaders).stored(e.code, asOf).load(subject)).map((r) => nodeOfRecord(e, r));
+    nodes = (await perRequest(ctx, loaders).stored(e, asOf).load(subject)).map((r) => nodeOfRecord(e, r));
   }
   // A subject's records are few and read whole; the page is still keyset, on the source key.
   const keyOf = (n: Node) => n[META].provenance.sourceKey;
@@ -255,9 +290,8 @@ export function departmentResolvers(exposed: readonly ExposedResource[]): Resolv
   const resolvers: Record<string, Record<string, unknown>> = { Query: {} };
   for (const e of exposed) {
     resolvers.Query[e.fieldName] = (_: unknown, args: PageArgs & { subject: string }, ctx: HubContext) => recordsOf(e, args.subject, args, null, ctx);
-    if (e.subjectOf) {
-      const host = e.subjectOf === 'person' ? 'Person' : 'LegalEntity';
-      const key = e.subjectOf === 'person' ? 'idNumber' : 'creditCode';
+    for (const kind of e.hosts) {
+      const { type: host, key } = HOST[kind];
       resolvers[host] ??= {};
       resolvers[host][e.fieldName] = (parent: Record<string, unknown>, args: PageArgs, ctx: HubContext) =>
         recordsOf(e, String(parent[key]), args, (parent.asOf as AsOf | undefined) ?? null, ctx);

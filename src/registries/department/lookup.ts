@@ -43,8 +43,28 @@ export interface LookupDefinition {
   file: string;
 }
 
-/** Why a lookup gave no records. */
-export type LookupFailure = 'timeout' | 'breaker-open' | 'error' | 'not-configured';
+/**
+ * Why a lookup gave no records. `invalid`: the source answered, but its records break the
+ * resource's record schema (kept in quarantine, never passed on as data).
+ */
+export type LookupFailure = 'timeout' | 'breaker-open' | 'error' | 'not-configured' | 'invalid';
+
+/** A compiled record schema, as ajv gives it (errors in `errors` after a failed call). */
+export interface RecordCheck {
+  (record: unknown): boolean;
+  errors?: { instancePath: string; message?: string }[] | null;
+}
+
+/**
+ * What lookup answers are checked against and where malformed ones go (wired by the hub at start:
+ * the catalogue's record schemas, the exchange's quarantine). Without checks, answers pass as given.
+ */
+export interface LookupChecks {
+  /** The resource's compiled record schema and its catalogue version; null when the catalogue has none. */
+  validatorFor(resource: string): { check: RecordCheck; version: string } | null;
+  /** Keeps a malformed answer; resolves to the quarantined record's id. */
+  quarantine(entry: { connector: string; resource: string; version: string; subject: string; errors: string[]; payload: unknown; fetchedAt: string }): Promise<string>;
+}
 
 export type LookupAnswer =
   | { ok: true; records: Record<string, unknown>[]; from: 'source' | 'cache'; ms: number; fetchedAt: string }
@@ -146,7 +166,9 @@ const CACHE_MAX = 10_000;
 export class LookupSource {
   readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;
-  private readonly cache = new Map<string, { at: number; records: Record<string, unknown>[]; fetchedAt: string }>();
+  private readonly cache = new Map<string, { at: number; records: Record<string, unknown>[]; fetchedAt: string } | { at: number; invalid: string }>();
+  /** Set by `LookupSources.check`: the record schemas answers must meet, and the quarantine. */
+  checks: LookupChecks | null = null;
   private readonly inflight = new Map<string, Promise<LookupAnswer>>();
 
   constructor(
@@ -178,6 +200,8 @@ export class LookupSource {
     const started = performance.now();
     const cached = this.cache.get(key);
     if (cached && performance.now() - cached.at < this.definition.ttlMs) {
+      // A malformed answer is remembered as such for the TTL too: quarantined once, not on every ask.
+      if ('invalid' in cached) return Promise.resolve({ ok: false, reason: 'invalid', detail: cached.invalid, ms: 0 });
       return Promise.resolve({ ok: true, records: cached.records, from: 'cache', ms: 0, fetchedAt: cached.fetchedAt });
     }
     const pending = this.inflight.get(key);
@@ -199,18 +223,50 @@ export class LookupSource {
         const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         return recordsAt(await res.json(), route.records);
-      });
+        // A signal per call: without one, cockatiel hangs every concurrent call's listener on one shared signal (Node warns past 10).
+      }, new AbortController().signal);
       const fetchedAt = new Date().toISOString();
+      // Checked outside the breaker: a source that answers wrongly is answering, not down.
+      const invalid = await this.checked(resource, subject, records, fetchedAt);
       if (this.definition.ttlMs > 0) {
         if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-        this.cache.set(key, { at: performance.now(), records, fetchedAt });
+        this.cache.set(key, invalid === null ? { at: performance.now(), records, fetchedAt } : { at: performance.now(), invalid });
       }
+      if (invalid !== null) return { ok: false, reason: 'invalid', detail: invalid, ms: ms() };
       return { ok: true, records, from: 'source', ms: ms(), fetchedAt };
     } catch (err) {
       const reason: LookupFailure = err instanceof BrokenCircuitError ? 'breaker-open' : err instanceof TaskCancelledError ? 'timeout' : 'error';
       this.logger?.warn({ system: this.definition.system, resource, reason, err: reason === 'error' ? err : undefined }, 'lookup failed');
       return { ok: false, reason, detail: reason === 'error' ? (err as Error).message : reason, ms: ms() };
     }
+  }
+
+  /** Connector id: the definition's folder under `connectors/`. */
+  get connector(): string {
+    return path.basename(path.dirname(this.definition.file));
+  }
+
+  /**
+   * Checks an answer's records against the resource's record schema. Null when they pass (or no
+   * schema is known); otherwise why, after the whole answer was put in quarantine.
+   */
+  private async checked(resource: string, subject: string, records: Record<string, unknown>[], fetchedAt: string): Promise<string | null> {
+    const validator = this.checks?.validatorFor(resource);
+    if (!validator) return null;
+    const errors: string[] = [];
+    records.forEach((r, i) => {
+      if (!validator.check(r)) for (const e of validator.check.errors ?? []) errors.push(`records[${i}]${e.instancePath}: ${e.message ?? 'invalid'}`);
+    });
+    if (!errors.length) return null;
+    let where = 'not kept: quarantine failed';
+    try {
+      const id = await this.checks!.quarantine({ connector: this.connector, resource, version: validator.version, subject, errors, payload: { records }, fetchedAt });
+      where = `quarantined as record ${id}`;
+    } catch (err) {
+      this.logger?.error({ system: this.definition.system, resource, err }, 'a malformed lookup answer could not be quarantined');
+    }
+    this.logger?.warn({ system: this.definition.system, resource, errors: errors.length }, 'lookup answer breaks the record schema');
+    return `the answer breaks the record schema of ${resource} (${errors.slice(0, 3).join('; ')}${errors.length > 3 ? `; ${errors.length - 3} more` : ''}); ${where}`;
   }
 
   /** Forgets cached answers (tests; a source that announced a change). */
@@ -225,6 +281,11 @@ export class LookupSources {
 
   constructor(readonly sources: LookupSource[]) {
     for (const source of sources) for (const route of source.definition.routes) this.byResource.set(route.resource, source);
+  }
+
+  /** Checks every source's answers with `checks` from now on (the hub wires this at start). */
+  check(checks: LookupChecks | null): void {
+    for (const source of this.sources) source.checks = checks;
   }
 
   /** The source answering `resource`, if it is a lookup resource. */

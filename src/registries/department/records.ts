@@ -91,34 +91,50 @@ export async function upsertDepartmentRecord(db: Db, input: DepartmentRecordInpu
   return current.rows[0] ? 'updated' : 'inserted';
 }
 
+/** A data item name, safe to write into SQL as a JSON key (declarations allow no other). */
+const ITEM = /^[a-z][A-Za-z0-9]*$/;
+
 /**
  * The records of `resource` about each subject (ID numbers or credit codes), as they stood at
  * `asOf` (ISO instant; default: the current versions), in one round trip, ordered by record key.
- * Every subject asked gets an entry (empty when it has no records). No access policy is applied:
- * callers answering a request go through the contract (or apply the guard themselves).
+ * Every subject asked gets an entry (empty when it has no records). `foundBy` names further items
+ * a record is found by (a marriage's other party, a grid event's division: the declaration's
+ * `foundBy`); `bySubject: false` looks only there (a resource stored without a subject). No access
+ * policy is applied: callers answering a request go through the contract (or apply the guard themselves).
  */
 export async function readDepartmentRecords(
   db: Db,
   resource: string,
   subjects: readonly string[],
-  options: { asOf?: string | null; limitPerSubject?: number } = {},
+  options: { asOf?: string | null; limitPerSubject?: number; foundBy?: readonly string[]; bySubject?: boolean } = {},
 ): Promise<Map<string, DepartmentRecord[]>> {
   const keys = [...new Set(subjects.map(subjectKey))];
   const found = new Map<string, DepartmentRecord[]>(keys.map((k) => [k, []]));
   if (!keys.length) return found;
+  const foundBy = [...(options.foundBy ?? [])];
+  const bad = foundBy.find((f) => !ITEM.test(f));
+  if (bad) throw new Error(`${resource}: "${bad}" is not an item name`);
+  const bySubject = options.bySubject ?? true;
+  if (!bySubject && !foundBy.length) return found;
   // Subjects are written upper case here; a loader that kept a lowercase x is found too (both forms
-  // asked, so the (resource_code, subject) index still serves).
+  // asked, so the (resource_code, subject) index still serves). Each `foundBy` item is one more arm
+  // of an OR, served by its own partial index where one is declared (migration 20261204300002).
   const asked = [...new Set([...keys, ...subjects.map((s) => s.trim())])];
   const asOf = options.asOf ?? null;
   const when = asOf === null ? 'valid_to is null' : 'valid_from <= $3::timestamptz and (valid_to is null or valid_to > $3::timestamptz)';
+  const arms = [...(bySubject ? ['subject = any($2)'] : []), ...foundBy.map((f) => `payload->>'${f}' = any($2)`)];
   const { rows } = await db.query<DepartmentRecord>(
-    `select ${COLUMNS} from department_record where resource_code = $1 and subject = any($2) and ${when} order by record_key`,
+    `select ${COLUMNS} from department_record where resource_code = $1 and (${arms.join(' or ')}) and ${when} order by record_key`,
     asOf === null ? [resource, asked] : [resource, asked, asOf],
   );
   const limit = options.limitPerSubject ?? Infinity;
   for (const row of rows) {
-    const list = found.get(subjectKey(row.subject!))!;
-    if (list.length < limit) list.push(row);
+    // A record is about each of its keys: a marriage asked by both parties is in both lists.
+    const about = new Set([...(bySubject && row.subject ? [row.subject] : []), ...foundBy.map((f) => row.payload[f]).filter((v): v is string => typeof v === 'string')].map(subjectKey));
+    for (const key of about) {
+      const list = found.get(key);
+      if (list && list.length < limit) list.push(row);
+    }
   }
   return found;
 }

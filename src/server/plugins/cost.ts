@@ -1,5 +1,6 @@
 import { getNamedType, getNullableType, isCompositeType, isListType, type GraphQLField } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE, MAX_PAGE } from '../connections.js';
 import { HubError } from '../errors.js';
@@ -38,15 +39,11 @@ function multiplier(field: GraphQLField<unknown, unknown>, args: Record<string, 
  * read from the document alone misses `first: $n`.
  */
 export function useCostLimit(limit: number): Plugin {
+  const costs = new CostCache();
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const cost = getComplexity({
-        schema: args.schema,
-        query: args.document,
-        variables: (args.variableValues ?? {}) as Record<string, unknown>,
-        operationName: args.operationName ?? undefined,
-        estimators: [estimate],
-      });
+      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+      const cost = costs.of(args.schema, args.document, args.operationName ?? undefined, variables);
       if (cost <= limit) return;
       const error = new HubError(
         'BAD_USER_INPUT',
@@ -57,4 +54,42 @@ export function useCostLimit(limit: number): Plugin {
       setResultAndStopExecution({ errors: [error] });
     },
   };
+}
+
+/** Costs remembered per document and operation, for so many variable shapes each. */
+const SHAPES_PER_OPERATION = 32;
+
+/**
+ * A document's cost depends on its variables only through numbers (`first: $n`), list lengths
+ * and booleans (`@include(if: $x)`): never through a string. So it is computed once per shape of
+ * the variables (`{id:s}` for any one ID number) and remembered with the parsed document, which
+ * yoga reuses for every request sending the same text: the walk of the document was the most
+ * expensive step of a look-up after the database.
+ */
+class CostCache {
+  private readonly bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+
+  of(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
+    let byDocument = this.bySchema.get(schema);
+    if (!byDocument) this.bySchema.set(schema, (byDocument = new WeakMap()));
+    let byShape = byDocument.get(document);
+    if (!byShape) byDocument.set(document, (byShape = new Map()));
+    const key = `${operationName ?? ''}|${shape(variables)}`;
+    let cost = byShape.get(key);
+    if (cost === undefined) {
+      cost = getComplexity({ schema, query: document, variables, operationName, estimators: [estimate] });
+      if (byShape.size >= SHAPES_PER_OPERATION) byShape.delete(byShape.keys().next().value!);
+      byShape.set(key, cost);
+    }
+    return cost;
+  }
+}
+
+/** What of a value can change a cost: strings are `s` whatever they say. */
+function shape(value: unknown): string {
+  if (typeof value === 'string') return 's';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `[${value.map(shape).join(',')}]`;
+  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${shape(v)}`).join(',')}}`;
+  return typeof value;
 }

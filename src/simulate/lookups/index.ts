@@ -1,1 +1,1 @@
-export { startLookupSimulator, switchesFromEnv, depositsOf, securitiesOf, type LookupSimulator, type LookupSwitches } from './server.js';
+export { startLookupSimulator, switchesFromEnv, depositsOf, securitiesOf, accountsOf, type Holdings, type LookupSimulator, type LookupSwitches } from './server.js';
