@@ -23,6 +23,9 @@ const ident = (name: string) => pg.Client.prototype.escapeIdentifier(name);
  * included: run after every migration, as the owner), and makes `runtimeUser` a member when it is
  * another role than the owner. Idempotent.
  */
+/** Tables connector runs write in bulk (and analyse as they grow them). */
+const INGEST_TABLES = ['department_record', 'person', 'household', 'legal_entity', 'property_unit', 'city_component', 'sync_seen_key'];
+
 export async function grantRuntime(ownerUrl: string, runtimeUser: string | null): Promise<void> {
   const client = new pg.Client(ownerUrl);
   await client.connect();
@@ -38,6 +41,11 @@ export async function grantRuntime(ownerUrl: string, runtimeUser: string | null)
     await client.query(`grant usage on schema public to ${group}`);
     await client.query(`grant select, insert, update, delete, truncate on all tables in schema public to ${group}`);
     await client.query(`grant usage, select, update on all sequences in schema public to ${group}`);
+    // Connector runs refresh the statistics of the tables they grow (src/exchange/runner.ts): the
+    // planner picks each record's index probe from them, and with an empty table's statistics it
+    // picks a scan. MAINTAIN (PostgreSQL 17+) is what ANALYZE needs of a role that is not the owner.
+    const { rows: version } = await client.query<{ n: number }>("select current_setting('server_version_num')::int as n");
+    if (Number(version[0].n) >= 170000) await client.query(`grant maintain on ${INGEST_TABLES.map(ident).join(', ')} to ${group}`);
     const appendOnly = AUDIT_APPEND_ONLY.map(ident).join(', ');
     const readOnly = AUDIT_READ_ONLY.map(ident).join(', ');
     await client.query(`revoke update, delete, truncate on ${appendOnly} from ${group}`);

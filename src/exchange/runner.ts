@@ -100,6 +100,8 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   let source: Source | null = null;
+  // The batch committing while the next page is read and mapped (see the loop below).
+  let writing: Promise<void> | null = null;
   try {
     const validator = await recordValidator(pool, definition.resource);
     if (!validator) throw new Error(`${definition.resource} is not a current catalogue resource`);
@@ -115,6 +117,7 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     // longer has can be told at the end.
     const noticeDeletions = full && (definition.kind === 'rest' || definition.kind === 'database');
     step.noteSeenKeys = noticeDeletions;
+    step.log = log;
     let highest = committed;
     log.info({ runId, full, from: full ? null : committed }, 'sync run started');
     // A pipeline of three: the next page is fetched and the page after the one committing is
@@ -124,7 +127,6 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     const pages = source.pages(full ? null : committed)[Symbol.asyncIterator]();
     let ahead = pages.next();
     ahead.catch(() => {});
-    let writing: Promise<void> | null = null;
     for (;;) {
       if (signal.aborted) throw new Error('stopped: the hub is shutting down; the next run resumes from the last committed batch');
       const next = await ahead;
@@ -153,6 +155,9 @@ async function runLocked(pool: pg.Pool, logger: Logger, definition: ConnectorDef
     log.info({ runId, ...counts }, 'sync run succeeded');
     return { state: 'succeeded', runId, counts, error: null, full };
   } catch (err) {
+    // A batch still committing finishes first (its counts in the run, the lock still held), so a
+    // stopped or failed run ends with what committed, and no other process starts meanwhile.
+    await (writing as Promise<void> | null)?.catch(() => {});
     const error = (err as Error).message;
     await pool.query(`update sync_run set state = 'failed', finished_at = now(), error = $2 where id = $1`, [runId, error]);
     log.error({ runId, err, ...counts }, 'sync run failed; what committed stands');
@@ -187,6 +192,10 @@ class BatchStep {
   private analysedRows: number | null = null;
   /** Versions this run wrote since then. */
   private writtenSinceAnalyse = 0;
+  /** Whether this role may refresh the target's statistics (null: not asked yet). */
+  private mayAnalyse: boolean | null = null;
+  /** Where the step says what it cannot do. */
+  log: Logger | null = null;
   /** Whether each batch notes the source keys it read (a reconciliation noticing deletions). */
   noteSeenKeys = false;
   /** Records quarantined without a source key while noting keys: then absence proves nothing. */
@@ -341,6 +350,15 @@ class BatchStep {
    * comes too late within one long run.
    */
   private async keepStatistics(): Promise<void> {
+    if (this.mayAnalyse === null) {
+      // Without the right (owner, or MAINTAIN) ANALYZE only warns: say so once, plainly.
+      const { rows } = await this.pool
+        .query<{ ok: boolean }>(`select pg_has_role(current_user, relowner, 'USAGE') or has_table_privilege(oid, 'MAINTAIN') as ok from pg_class where oid = $1::regclass`, [this.target.table])
+        .catch(() => this.pool.query<{ ok: boolean }>(`select pg_has_role(current_user, relowner, 'USAGE') as ok from pg_class where oid = $1::regclass`, [this.target.table]));
+      this.mayAnalyse = rows[0]?.ok ?? false;
+      if (!this.mayAnalyse) this.log?.warn({ table: this.target.table }, 'this role may not ANALYZE the target table (grant MAINTAIN): a long run may slow down as the table grows');
+    }
+    if (!this.mayAnalyse) return;
     if (this.analysedRows === null) {
       const { rows } = await this.pool.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = $1::regclass`, [this.target.table]);
       this.analysedRows = rows[0]?.n ?? 0;

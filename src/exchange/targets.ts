@@ -116,6 +116,11 @@ const LIBRARIES: Record<string, LibrarySpec> = {
       col('householdNumber', 'household_number', 'text'), col('relationToHead', 'relation_to_head', 'text'),
     ],
   },
+  'population.household': {
+    table: 'household',
+    key: [col('number', 'number', 'text')],
+    state: [col('headIdNumber', 'head_id_number', 'text'), col('address', 'address', 'text'), col('divisionCode', 'division_code', 'text')],
+  },
   'legal-entity.entity': {
     table: 'legal_entity',
     key: [col('creditCode', 'credit_code', 'text')],

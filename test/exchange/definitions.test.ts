@@ -63,7 +63,7 @@ describe('connector definitions', () => {
   test('a hub does not start on a bad definition; `huitong connectors check` lists the problems and exits 1', async () => {
     const dir = brokenCopy({ 'tax-income': (d) => ({ ...d, key: [] }) });
     const check = await run(process.execPath, [CLI, 'connectors', 'check'], { env: { ...process.env, LOG_LEVEL: 'silent' } }).then((r) => ({ code: 0, ...r }));
-    expect(check.stdout).toMatch(/15 connector definitions are valid/);
+    expect(check.stdout).toMatch(/16 connector definitions are valid/);
     expect(() => loadDefinitions(dir)).toThrow(/tax-income\/connector\.json: key: must NOT have fewer than 1 items/);
     await expect(startTestHub({ HUITONG_CONNECTORS_DIR: dir })).rejects.toThrow(/Connector definitions refused:\n- .*tax-income\/connector\.json: key/);
   });

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const admin = () => hub.as('data-bureau', { roles: ['platform-admin'] });
-const RUNS = `query ($c: ID!, $after: String) { syncRuns(connector: $c, first: 2, after: $after) { totalCount edges { cursor node { id state fetched applied unchanged quarantined created changed error startedBy full } } pageInfo { hasNextPage endCursor } } }`;
+const RUNS = `query ($c: ID!, $after: String) { syncRuns(connector: $c, first: 2, after: $after) { totalCount edges { cursor node { id state fetched applied unchanged quarantined created changed deleted error startedBy full } } pageInfo { hasNextPage endCursor } } }`;
 const QUARANTINE = `query { quarantinedRecords(connector: "tax-income", first: 100) { edges { node { id step errors payload sourceKey state resourceVersion } } } }`;
 
 async function finished(runId: string) {
@@ -41,6 +41,7 @@ describe('the exchange through GraphQL (platform administrators of the operator)
     expect(run.fetched).toBe(400);
     expect(run.fetched).toBe(run.applied + run.unchanged + run.quarantined);
     expect(run.quarantined).toBeGreaterThan(0);
+    expect(run.deleted).toBe(0);
     const entries = await hub.owner.pool.query(`select operation_name, outcome from audit_entry where operation_name = 'startSync'`);
     expect(entries.rows).toEqual([{ operation_name: 'startSync', outcome: 'ok' }]);
   });
