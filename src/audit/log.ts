@@ -39,8 +39,9 @@ interface Head {
  * whatever the server's default), and nobody is answered before the batch holding their entry is
  * on disk. The next batch gathers while one is written, so the busier the hub, the larger the
  * batches: one round trip, one commit and one flush of the write-ahead log for many entries.
- * (An earlier design committed appends asynchronously and flushed with a second, synchronous
- * commit; batches stayed at a few entries and the database's work per entry doubled.)
+ * The head's row lock is held through that flush, so several instances take turns a batch at a
+ * time. (An earlier design committed appends asynchronously and then flushed with a second,
+ * synchronous commit: two round trips and two commits per batch where one does.)
  */
 export class AuditLog {
   /** Entries and appends written so far: their ratio shows how well group commit works. */
