@@ -1,6 +1,5 @@
-import { getNamedType, getNullableType, isCompositeType, isListType, type GraphQLField } from 'graphql';
+import { getNamedType, getNullableType, isCompositeType, isListType, type DocumentNode, type GraphQLField, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE, MAX_PAGE } from '../connections.js';
 import { HubError } from '../errors.js';
