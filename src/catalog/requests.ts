@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { hubToday, type Principal } from '../access/index.js';
+import { inTransaction } from '../db/index.js';
 import { HubError, badUserInput, notFound } from '../server/errors.js';
 import type { ResourceDeclaration } from './declaration.js';
 import { auditedChange, type ChangeActor, type ChangeTrail } from './changes.js';
@@ -62,22 +63,6 @@ export function requireRole(principal: Principal | null, role: Principal['roles'
 }
 
 export const forbidden = (reason: string, message: string) => new HubError('FORBIDDEN', message, { reason });
-
-/** Runs `work` in a transaction of its own: for seeding fixtures (the demo's grants); the API audits through `auditedChange`. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 async function record(client: pg.PoolClient, requestId: string, kind: string, actor: string, reason: string | null, detail: object = {}) {
   await client.query('insert into access_request_event (request_id, kind, actor, reason, detail) values ($1, $2, $3, $4, $5)', [requestId, kind, actor, reason, detail]);

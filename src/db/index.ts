@@ -112,6 +112,26 @@ export async function withSetupLock<T>(url: string, work: () => Promise<T>): Pro
   }
 }
 
+/**
+ * Runs `work` in a transaction on a pooled client of its own: committed if it returns, rolled
+ * back if it throws. A client whose rollback failed is discarded rather than pooled again.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** Applies pending migrations; returns the names of those applied. */
 export async function migrate(db: Database): Promise<string[]> {
   if (!(await pendingMigrations(db)).length) return [];

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { recordValidator } from '../catalog/index.js';
+import { inTransaction } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { sourceSystem, type ConnectorDefinition } from './definition.js';
 import { mapRecord, sourceKeyOf, type RawRecord } from './mapping.js';
@@ -382,10 +383,7 @@ class BatchStep {
       return 0;
     }
     const t = this.target;
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('begin');
+    const deleted = await inTransaction(this.pool, async (client) => {
       // The keys' table was just filled: without statistics the planner would probe it once per held record.
       await client.query('analyze sync_seen_key');
       await client.query('set local enable_nestloop = off');
@@ -401,17 +399,11 @@ class BatchStep {
          select $1, $4, $2, $5, version_id, source_key, subject from closed`,
         [this.runId, this.resource.code, this.system, this.definition.id, t.table],
       );
-      const deleted = rowCount ?? 0;
-      await client.query('update sync_run set deleted = $2 where id = $1', [this.runId, deleted]);
-      await client.query('commit');
-      if (deleted) log.info({ runId: this.runId, deleted }, 'records gone from the source: their current versions closed');
-      return deleted;
-    } catch (err) {
-      await client.query('rollback').catch((e: Error) => (broken = e));
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      await client.query('update sync_run set deleted = $2 where id = $1', [this.runId, rowCount ?? 0]);
+      return rowCount ?? 0;
+    });
+    if (deleted) log.info({ runId: this.runId, deleted }, 'records gone from the source: their current versions closed');
+    return deleted;
   }
 
   /** Replays one quarantined record (fixed or not) through the same steps, in the caller's transaction. */
