@@ -201,11 +201,28 @@ async function soakAt(server: Server, rate: number, requests: string[], headers:
   for (let done = 0; done < SOAK_SECONDS; done += SOAK_WINDOW) {
     const seconds = Math.min(SOAK_WINDOW, SOAK_SECONDS - done);
     const sampler = setInterval(() => rssMb(server), 1000);
+    const before = await hubMetrics(server);
+    const cpuBefore = cpuMs(server);
     const r = await openLoop(server.url, requests, headers, rate, seconds);
+    const cpuPct = ((cpuMs(server) - cpuBefore) / (seconds * 1000)) * 100;
+    const after = await hubMetrics(server);
     clearInterval(sampler);
     if (r.failed) throw new Error(`soak: ${r.failed} requests failed`);
     windows.push(r);
-    process.stdout.write(`   ${String(done + seconds).padStart(4)} s: ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, RSS ${fmt(rssMb(server))} MB\n`);
+    // What the hub itself saw in the window: where a latency came from (audit commits, the pool, the event loop, GC).
+    const d = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    const batches = d('huitong_audit_flush_seconds_count');
+    const slowest = (le: string) => d(`huitong_audit_flush_seconds_bucket{le="${le}"}`);
+    const served = d('huitong_graphql_request_duration_seconds_count');
+    const slowServed = served - d('huitong_graphql_request_duration_seconds_bucket{le="0.1"}');
+    const ms = (seconds: number | undefined) => ((seconds ?? NaN) * 1000).toFixed(0);
+    const audit = batches ? `audit ${(d('huitong_audit_batch_entries_sum') / batches).toFixed(1)} entries/batch, ${((d('huitong_audit_flush_seconds_sum') / batches) * 1000).toFixed(1)} ms/batch` : 'audit idle';
+    process.stdout.write(
+      `   ${String(done + seconds).padStart(4)} s: ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, RSS ${fmt(rssMb(server))} MB; ` +
+        `hub CPU ${cpuPct.toFixed(0)}%, ${audit}, GC ${(d('huitong_process_nodejs_gc_duration_seconds_sum') * 1000).toFixed(0)} ms, ` +
+        `event-loop delay p99 ${ms(after.get('huitong_process_nodejs_eventloop_lag_p99_seconds'))} max ${ms(after.get('huitong_process_nodejs_eventloop_lag_max_seconds'))} ms, ` +
+        `over 100 ms in the hub: ${fmt(slowServed)} of ${fmt(served)} answers, ${fmt(batches - slowest('0.1'))} audit batches\n`,
+    );
   }
   const sorted = windows.map((w) => w.p50).sort((a, b) => a - b);
   return {
@@ -216,6 +233,21 @@ async function soakAt(server: Server, rate: number, requests: string[], headers:
     rssStart,
     rssEnd: rssMb(server),
   };
+}
+
+/** The hub's own Prometheus figures, summed over label sets: name → value. */
+async function hubMetrics(server: Server): Promise<Map<string, number>> {
+  const text = await (await fetch(new URL('/metrics', server.url))).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z0-9_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    values.set(m[1], (values.get(m[1]) ?? 0) + Number(m[3]));
+    // A histogram's buckets by their bound alone (other labels summed).
+    const le = m[2] && /le="([^"]+)"/.exec(m[2]);
+    if (le) values.set(`${m[1]}{le="${le[1]}"}`, (values.get(`${m[1]}{le="${le[1]}"}`) ?? 0) + Number(m[3]));
+  }
+  return values;
 }
 
 function print(label: string, r: Measured): Measured {

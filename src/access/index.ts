@@ -7,6 +7,8 @@ export {
   type FieldSite,
   type Touched,
   type PolicySource,
+  type DecisionBook,
+  newDecisionBook,
   type AccessReport,
   type ArgumentRoute,
   type Holder,

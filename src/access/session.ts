@@ -73,11 +73,25 @@ export interface Touched {
   subjects: Set<string>;
 }
 
+/** Decisions by resource and item, for data items and for links to other records: one lookup per value, no key built. */
+export interface DecisionBook {
+  items: Map<string, Map<string, FieldDecision>>;
+  links: Map<string, Map<string, FieldDecision>>;
+}
+
+export const newDecisionBook = (): DecisionBook => ({ items: new Map(), links: new Map() });
+
 /** Where the policy reads resources and grants: held in memory, never a query per field. */
 export interface PolicySource {
   resource(code: string): ResourcePolicy | undefined;
   /** The department's grants on the resource, in any state. */
   grants(department: string, resource: string): readonly Grant[];
+  /**
+   * The decisions of every request asking as `asker` (department, purpose, day): a decision depends
+   * on nothing else, so it is made once, not per request, until the catalogue changes.
+   * (Default: a book of the request's own)
+   */
+  decisionBook?(asker: string): DecisionBook;
 }
 
 /** What the response tells the caller in `extensions.access`. */
@@ -97,8 +111,7 @@ export const hubToday = (now = new Date()) => new Date(now.getTime() + 8 * 3_600
 export class AccessSession {
   readonly touched = new Map<string, Touched>();
   readonly report: AccessReport = { masked: [], withheld: [] };
-  /** Decisions by resource and item, for data items and for links to other records: one lookup per value, no key built. */
-  private readonly decisions = { items: new Map<string, Map<string, FieldDecision>>(), links: new Map<string, Map<string, FieldDecision>>() };
+  private readonly decisions: DecisionBook;
   private readonly holders = new WeakMap<Path, Holder>();
   private readonly today = hubToday();
 
@@ -106,7 +119,10 @@ export class AccessSession {
     readonly principal: Principal | null,
     readonly purpose: StatedPurpose | null,
     private readonly policy: PolicySource,
-  ) {}
+  ) {
+    const shared = principal && purpose && policy.decisionBook;
+    this.decisions = shared ? policy.decisionBook!(`${principal.department}\u0000${purpose.code}\u0000${this.today}`) : newDecisionBook();
+  }
 
   /**
    * Called for every field value of a `@resource` type, with the record's subject (the value of

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Grant, PolicySource, ResourcePolicy } from '../access/index.js';
+import { newDecisionBook, type DecisionBook, type Grant, type PolicySource, type ResourcePolicy } from '../access/index.js';
 import type { Logger } from '../log.js';
 import type { ResourceDeclaration } from './declaration.js';
 import { CATALOG_CHANNEL } from './resources.js';
@@ -15,6 +15,8 @@ export class CatalogState implements PolicySource {
   private declared = new Map<string, { declaration: ResourceDeclaration; version: number }>();
   private readonly reloaded: (() => void)[] = [];
   private grantsByKey = new Map<string, Grant[]>();
+  /** Field decisions by asker, made from the resources and grants loaded now (dropped with them). */
+  private books = new Map<string, DecisionBook>();
   private listener: pg.Client | null = null;
   private loading: Promise<void> | null = null;
   private databaseUrl = '';
@@ -41,6 +43,16 @@ export class CatalogState implements PolicySource {
 
   grants(department: string, resource: string): readonly Grant[] {
     return this.grantsByKey.get(`${department}\u0000${resource}`) ?? [];
+  }
+
+  decisionBook(asker: string): DecisionBook {
+    let book = this.books.get(asker);
+    if (!book) {
+      // Askers are departments × purposes × days: bounded in practice, capped here all the same.
+      if (this.books.size >= MAX_BOOKS) this.books.clear();
+      this.books.set(asker, (book = newDecisionBook()));
+    }
+    return book;
   }
 
   /** Reloads from the database; a call during a load waits for it and loads again, so no change is missed. */
@@ -81,6 +93,7 @@ export class CatalogState implements PolicySource {
       byKey.set(key, [...(byKey.get(key) ?? []), g]);
     }
     this.grantsByKey = byKey;
+    this.books = new Map();
     this.declared = new Map(resources.rows.map((r) => [r.code, { declaration: r.declaration, version: r.version }]));
     for (const listener of this.reloaded) {
       try {
@@ -144,3 +157,4 @@ export class CatalogState implements PolicySource {
 export const LISTENER_NAME = 'huitong-catalog-listener';
 const RECONNECT_FIRST_MS = 200;
 const RECONNECT_MAX_MS = 30_000;
+const MAX_BOOKS = 1000;

@@ -1,7 +1,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { graphql } from 'graphql';
 import { expect, test } from 'vitest';
-import { AccessSession, guardResourceFields, type PolicySource } from '../../src/access/index.js';
+import { AccessSession, guardResourceFields, newDecisionBook, type DecisionBook, type PolicySource } from '../../src/access/index.js';
 
 // Persons shared with everyone, so that only the recording is under test here.
 const openPolicy: PolicySource = {
@@ -59,4 +59,26 @@ test('a withheld non-null field (a resource no longer catalogued) is null withou
   expect(result.errors).toBeUndefined();
   expect(result.data).toEqual({ people: [{ idNumber: null, name: null }, { idNumber: null, name: null }] });
   expect(access.report.withheld[0]).toEqual({ path: ['people', 0, 'idNumber'], reason: 'not-catalogued' });
+});
+
+test('decisions are shared by the requests of one asker (department, purpose, day), never across askers', async () => {
+  const books = new Map<string, DecisionBook>();
+  let asked = 0;
+  const policy: PolicySource = {
+    resource: (code) => (asked++, openPolicy.resource(code)),
+    grants: () => [],
+    decisionBook: (key) => books.get(key) ?? books.set(key, newDecisionBook()).get(key)!,
+  };
+  const run = async (department: string, purpose: string) => {
+    const access = new AccessSession({ department, system: 'test', roles: ['consumer'] }, { code: purpose, caseNumber: 'T-1' }, policy);
+    expect((await graphql({ schema, source: '{ people { idNumber name } }', contextValue: { access } })).errors).toBeUndefined();
+    const before = asked;
+    asked = 0;
+    return before;
+  };
+  expect(await run('civil-affairs', 'social-assistance')).toBe(2); // idNumber and name, once each
+  expect(await run('civil-affairs', 'social-assistance')).toBe(0);
+  expect(await run('tax', 'social-assistance')).toBe(2);
+  expect(await run('civil-affairs', 'low-income-verification')).toBe(2);
+  expect(books.size).toBe(3);
 });
