@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/index.js';
 import { CopyBuffer, type CopyValue } from './copy.js';
 import { EntityGenerator, type Founder, type SyntheticEntity } from './entities.js';
 import { yongzhouVillages } from './places.js';
@@ -74,11 +75,9 @@ export async function seedCity(pool: pg.Pool, options: CityOptions = {}): Promis
     }
   };
 
-  const client = await pool.connect();
-  try {
-    const { rows } = await client.query<{ held: boolean }>(`select ${TABLES.map((t) => `exists(select 1 from ${t})`).join(' or ')} as held`);
-    if (rows[0].held && !options.replace) throw new Error('the base libraries already hold records: seed into an empty hub, or replace them');
-    await client.query('begin');
+  const { rows } = await pool.query<{ held: boolean }>(`select ${TABLES.map((t) => `exists(select 1 from ${t})`).join(' or ')} as held`);
+  if (rows[0].held && !options.replace) throw new Error('the base libraries already hold records: seed into an empty hub, or replace them');
+  await inTransaction(pool, async (client) => {
     if (rows[0].held) await client.query(`truncate ${TABLES.join(', ')}`);
     // Imported here, not at the top: the migration brings MikroORM's migrator (0.7 s to load), which
     // every `npm start` would otherwise load through the demo code.
@@ -159,13 +158,7 @@ export async function seedCity(pool: pg.Pool, options: CityOptions = {}): Promis
     options.progress?.(counts.persons, total);
 
     for (const sql of BASE_LIBRARY_INDEXES) await client.query(sql);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   await pool.query(`analyze ${TABLES.join(', ')}`);
   return counts;
 }

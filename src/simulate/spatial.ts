@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/index.js';
 import { seedComponents } from './components.js';
 import { seedGeography, type SeedOptions } from './geography.js';
 import { seedIndicators } from './indicators.js';
@@ -21,14 +22,9 @@ export interface SpatialSeeded {
  * null) when grids already exist, so a second `seed` leaves the data as it is.
  */
 export async function seedSpatial(pool: pg.Pool, options: SeedOptions = {}): Promise<SpatialSeeded | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const { rows } = await client.query<{ seeded: boolean }>('select exists(select 1 from grid) as seeded');
-    if (rows[0].seeded) {
-      await client.query('rollback');
-      return null;
-    }
+  const { rows } = await pool.query<{ seeded: boolean }>('select exists(select 1 from grid) as seeded');
+  if (rows[0].seeded) return null;
+  return inTransaction(pool, async (client) => {
     // The tables are empty (checked above): their secondary indexes are built once, after loading.
     const { geography, observations, components } = await withoutSecondaryIndexes(client, SPATIAL_TABLES, async () => {
       const geography = await seedGeography(client, options);
@@ -39,12 +35,6 @@ export async function seedSpatial(pool: pg.Pool, options: SeedOptions = {}): Pro
       return { geography, observations, components };
     });
     options.onProgress?.('indexes built', 0);
-    await client.query('commit');
     return { ...geography, observations, components };
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Logger as WorkerLogger, Runner, Task } from 'graphile-worker';
 import pg from 'pg';
 import type { AuditDraft } from '../audit/index.js';
-import { RUNTIME_GROUP } from '../db/index.js';
+import { inTransaction, RUNTIME_GROUP } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { parseAsOf } from '../server/as-of.js';
 import { badUserInput, notFound } from '../server/errors.js';
@@ -119,9 +119,7 @@ export async function createBatch(
 ): Promise<string> {
   if (!input.households.length) throw badUserInput('households', 'no households to verify');
   const checkDate = input.asOf ? parseAsOf(input.asOf).toISOString().slice(0, 10) : null;
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       `insert into verification_batch (name, total, department, system, purpose, case_number, check_date) values ($1, $2, $3, $4, $5, $6, $7) returning id`,
       [input.name, input.households.length, input.caller.department, input.caller.system, input.caller.purpose, input.caller.caseNumber, checkDate],
@@ -135,14 +133,8 @@ export async function createBatch(
       [id, JSON.stringify(input.households.map((h) => ({ applicant: h.applicant.trim().toUpperCase(), members: h.declaredMembers })))],
     );
     await enqueueChunks(client, id, input.chunk);
-    await client.query('commit');
     return id;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** One job per chunk of positions that still has pending households; a job key per chunk keeps it single. */
@@ -164,18 +156,10 @@ export async function pauseBatch(pool: pg.Pool, id: string): Promise<void> {
 /** Resumes a paused batch (or re-enqueues a running one's pending chunks): idempotent. */
 export async function resumeBatch(pool: pg.Pool, id: string, chunk: number): Promise<void> {
   await mustExist(pool, id);
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(pool, async (client) => {
     await client.query(`update verification_batch set state = 'running' where id = $1 and state = 'paused'`, [id]);
     await enqueueChunks(client, id, chunk);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   await finishIfDone(pool, id);
 }
 
@@ -320,18 +304,14 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
     // Paused (or gone): the job ends; resuming enqueues the chunks that still have pending households.
     if (!batch || batch.state !== 'running') return;
     const caller: VerificationCaller = { department: batch.department, system: batch.system, purpose: batch.purpose, caseNumber: batch.caseNumber };
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
+    const verified = await inTransaction(pool, async (client) => {
       const { rows: pending } = await client.query<{ position: number; applicant: string; declared: string[] }>(
         `select position, applicant_id_number as applicant, declared_members as declared from verification_batch_item
          where batch_id = $1 and position >= $2 and position < $3 and status = 'pending' order by position for update skip locked`,
         [batchId, from, to],
       );
-      if (!pending.length) {
-        await client.query('rollback');
-        return;
-      }
+      // Done already, or locked by another worker: nothing to verify (the transaction wrote and locked nothing).
+      if (!pending.length) return 0;
       const accessed: Access[] = [];
       const decided: StoredVerification[] = [];
       const results = await mapLimit(pending, parallel, async (h) => {
@@ -354,14 +334,10 @@ export async function startBatchWorker(options: BatchWorkerOptions): Promise<Bat
         [batchId, JSON.stringify(results)],
       );
       await client.query('update verification_batch set first_done_at = coalesce(first_done_at, now()) where id = $1', [batchId]);
-      await client.query('commit');
-      options.onChunk?.(batchId, results.length);
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+      return results.length;
+    });
+    if (!verified) return;
+    options.onChunk?.(batchId, verified);
     await finishIfDone(pool, batchId);
   };
 

@@ -1,20 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inject } from 'vitest';
 import { runConnector } from '../../src/exchange/index.js';
-import { datasetSpec, isMalformed, startFrontDb, type FrontDb } from '../../src/simulate/departments/index.js';
-import { count, definition, exchangeDatabase, silent } from './support.js';
+import { datasetSpec, isMalformed, type FrontDb } from '../../src/simulate/departments/index.js';
+import { count, definition, exchangeDatabase, frontDatabase, silent } from './support.js';
 
 let hub: Awaited<ReturnType<typeof exchangeDatabase>>;
 let front: FrontDb;
-const name = `frontdb_${randomBytes(4).toString('hex')}`;
 const ROWS = 700;
 const RATE = 0.04;
 
 beforeAll(async () => {
   hub = await exchangeDatabase();
-  front = await startFrontDb(inject('adminUrl'), hub.city, { database: name, role: name, rows: ROWS, tables: ['hrss_benefit'], malformedRate: RATE });
+  front = await frontDatabase(hub.city, { rows: ROWS, tables: ['hrss_benefit'], malformedRate: RATE });
   // 250 rows share one change stamp, across several batches: keyset paging must skip none of them.
   const c = new pg.Client(front.url);
   await c.connect();
@@ -24,11 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await front?.close();
   await hub?.drop();
-  const admin = new pg.Client(inject('adminUrl'));
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`drop role if exists ${name}`);
-  await admin.end();
 });
 
 const env = () => ({ HUITONG_FRONTDB_URL: front.url });

@@ -1,32 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listRuns, runConnector } from '../../src/exchange/index.js';
-import { datasetSpec, SimDataset, startFrontDb, startRestSimulator, type FrontDb, type RestSimulator } from '../../src/simulate/departments/index.js';
-import { count, definition, exchangeDatabase, silent } from './support.js';
+import { datasetSpec, SimDataset, startRestSimulator, type FrontDb, type RestSimulator } from '../../src/simulate/departments/index.js';
+import { count, definition, exchangeDatabase, frontDatabase, silent } from './support.js';
 
 let hub: Awaited<ReturnType<typeof exchangeDatabase>>;
 let tax: RestSimulator;
 let household: RestSimulator;
 let front: FrontDb;
-const frontName = `frontdb_${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   hub = await exchangeDatabase();
   tax = await startRestSimulator(new SimDataset('tax-income', datasetSpec('tax-income'), hub.city, 600), { token: 't' });
   household = await startRestSimulator(new SimDataset('household-register', datasetSpec('household-register'), hub.city, 300), { token: 'h' });
-  front = await startFrontDb(inject('adminUrl'), hub.city, { database: frontName, role: frontName, rows: 400, tables: ['hrss_benefit'] });
+  front = await frontDatabase(hub.city, { rows: 400, tables: ['hrss_benefit'] });
 });
 afterAll(async () => {
   await tax?.close();
   await household?.close();
   await front?.close();
   await hub?.drop();
-  const admin = new pg.Client(inject('adminUrl'));
-  await admin.connect();
-  await admin.query(`drop database if exists ${frontName} with (force)`);
-  await admin.query(`drop role if exists ${frontName}`);
-  await admin.end();
 });
 
 const taxDef = () => definition('tax-income', { batchSize: 100 });

@@ -1,33 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inject } from 'vitest';
 import { runConnector } from '../../src/exchange/index.js';
-import { datasetSpec, SimDataset, startFrontDb, startRestSimulator, type FrontDb, type RestSimulator } from '../../src/simulate/departments/index.js';
-import { count, definition, exchangeDatabase, silent } from './support.js';
+import { datasetSpec, SimDataset, startRestSimulator, type FrontDb, type RestSimulator } from '../../src/simulate/departments/index.js';
+import { count, definition, exchangeDatabase, frontDatabase, silent } from './support.js';
 
 let hub: Awaited<ReturnType<typeof exchangeDatabase>>;
 let enterprises: RestSimulator;
 let components: RestSimulator;
 let front: FrontDb;
-const name = `frontdb_${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   hub = await exchangeDatabase();
   enterprises = await startRestSimulator(new SimDataset('enterprise-register', datasetSpec('enterprise-register'), hub.city, 300), { apiKey: 'e' });
   components = await startRestSimulator(new SimDataset('grid-components', datasetSpec('grid-components'), hub.city, 300), { token: 'g' });
-  front = await startFrontDb(inject('adminUrl'), hub.city, { database: name, role: name, rows: 300, tables: ['bdc_unit'] });
+  front = await frontDatabase(hub.city, { rows: 300, tables: ['bdc_unit'] });
 });
 afterAll(async () => {
   await enterprises?.close();
   await components?.close();
   await front?.close();
   await hub?.drop();
-  const admin = new pg.Client(inject('adminUrl'));
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`drop role if exists ${name}`);
-  await admin.end();
 });
 
 test('the enterprise register feeds the legal-entity library, its codes looked up in code tables', async () => {

@@ -1,36 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mapRecord, runConnector, type ConnectorDefinition, type RunResult } from '../../src/exchange/index.js';
-import { datasetSpec, dropFileSlowly, isMalformed, startFrontDb, writeDropFile, type FrontDb } from '../../src/simulate/departments/index.js';
-import { count, definition, exchangeDatabase, silent } from './support.js';
+import { datasetSpec, dropFileSlowly, isMalformed, writeDropFile, type FrontDb } from '../../src/simulate/departments/index.js';
+import { count, definition, exchangeDatabase, frontDatabase, silent } from './support.js';
 
 let hub: Awaited<ReturnType<typeof exchangeDatabase>>;
 let front: FrontDb;
 let drop: string;
-const frontName = `frontdb_${randomBytes(4).toString('hex')}`;
 const ROWS = 600;
 const MALFORMED = 0.05;
 
 beforeAll(async () => {
   hub = await exchangeDatabase();
   // 5% malformed, 2% of rows stored twice (no primary key), rows shuffled and sharing stamps in groups of eight.
-  front = await startFrontDb(inject('adminUrl'), hub.city, { database: frontName, role: frontName, rows: ROWS, tables: ['hrss_benefit'], malformedRate: MALFORMED, duplicateRate: 0.02, reorder: true });
+  front = await frontDatabase(hub.city, { rows: ROWS, tables: ['hrss_benefit'], malformedRate: MALFORMED, duplicateRate: 0.02, reorder: true });
   drop = await mkdtemp(path.join(tmpdir(), 'huitong-drop-faults-'));
 });
 afterAll(async () => {
   await front?.close();
   await hub?.drop();
   await rm(drop, { recursive: true, force: true });
-  const admin = new pg.Client(inject('adminUrl'));
-  await admin.connect();
-  await admin.query(`drop database if exists ${frontName} with (force)`);
-  await admin.query(`drop role if exists ${frontName}`);
-  await admin.end();
 });
 
 const addsUp = async (connector: string) => {

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { loadDefinitions, type ConnectorDefinition } from '../../src/exchange/index.js';
 import { connectDatabase, type Database } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
-import { datasetContext, type DatasetContext } from '../../src/simulate/departments/index.js';
+import { datasetContext, startFrontDb, type DatasetContext, type FrontDb, type FrontDbOptions } from '../../src/simulate/departments/index.js';
 import { createTestDatabase } from '../support/hub.js';
 
 export const silent = createLogger('silent');
@@ -29,6 +31,38 @@ export async function exchangeDatabase(): Promise<{ db: Database; url: string; o
     async drop() {
       await db.close();
       await database.drop();
+    },
+  };
+}
+
+/**
+ * A front-end exchange database (前置库) of the test's own, in a database and role named for it:
+ * `close()` drops both, and a start that fails drops what it had made.
+ */
+export async function frontDatabase(city: DatasetContext, options: Omit<FrontDbOptions, 'database' | 'role'>): Promise<FrontDb> {
+  const name = `frontdb_${randomBytes(4).toString('hex')}`;
+  const dropDatabaseAndRole = async () => {
+    const admin = new pg.Client(inject('adminUrl'));
+    await admin.connect();
+    try {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.query(`drop role if exists ${name}`);
+    } finally {
+      await admin.end();
+    }
+  };
+  let front: FrontDb;
+  try {
+    front = await startFrontDb(inject('adminUrl'), city, { ...options, database: name, role: name });
+  } catch (err) {
+    await dropDatabaseAndRole();
+    throw err;
+  }
+  return {
+    ...front,
+    async close() {
+      await front.close();
+      await dropDatabaseAndRole();
     },
   };
 }

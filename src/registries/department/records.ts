@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { subjectKey } from '../../access/index.js';
+import { inTransaction } from '../../db/index.js';
 
 /**
  * Records of department resources that are not base libraries (`department_record`): one current
@@ -51,20 +52,7 @@ const COLUMNS = `resource_code as resource, record_key as "recordKey", subject, 
  * the caller's transaction when given a client, else in one of its own.
  */
 export async function upsertDepartmentRecord(db: Db, input: DepartmentRecordInput): Promise<'inserted' | 'updated' | 'unchanged'> {
-  if (!isClient(db)) {
-    const client = await db.connect();
-    try {
-      await client.query('begin');
-      const outcome = await upsertDepartmentRecord(client, input);
-      await client.query('commit');
-      return outcome;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
+  if (!isClient(db)) return inTransaction(db, (client) => upsertDepartmentRecord(client, input));
   const subject = input.subject ? subjectKey(input.subject) : null;
   const current = await db.query<{ id: string; same: boolean }>(
     `select version_id::text as id, payload = $3::jsonb and subject is not distinct from $4 as same

@@ -6,6 +6,7 @@ import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import type pg from 'pg';
 import { CATALOG_DIR } from '../../catalog/index.js';
+import { inTransaction } from '../../db/index.js';
 
 export type DivisionLevel = 'province' | 'prefecture' | 'county' | 'township' | 'village';
 
@@ -80,22 +81,14 @@ export async function loadDivisions(pool: pg.Pool, provinces: string[] = ['43'])
     });
   }
 
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(pool, async (client) => {
     // Parents first, so the foreign key holds at every insert.
     const order: DivisionLevel[] = ['province', 'prefecture', 'county', 'township', 'village'];
     for (const level of order) {
       const batch = all.filter((d) => d.level === level);
       for (let i = 0; i < batch.length; i += 5000) await upsert(client, batch.slice(i, i + 5000));
     }
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   return all.length;
 }
 
