@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { arch, platform, tmpdir, totalmem, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 
@@ -103,7 +103,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     '-c', 'listen_addresses=127.0.0.1',
     '-c', 'unix_socket_directories=',
     '-c', 'max_connections=300',
-    '-c', 'shared_buffers=256MB',
+    // Sized for a connector's bulk load into a table of a million versions and more: buffers for its
+    // indexes (an eighth of the machine's memory, 128 MB to 1 GB), and WAL room for such a load
+    // between checkpoints (docs/connectors.md, "Measured").
+    '-c', `shared_buffers=${sharedBuffersMb()}MB`,
+    '-c', 'max_wal_size=2GB',
     ...(options.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ];
   const output: string[] = [];
@@ -370,4 +374,9 @@ async function credentials(dir: string): Promise<string> {
   const password = randomBytes(18).toString('base64url');
   await writeFile(file, JSON.stringify({ user: USER, password }), { mode: 0o600 });
   return password;
+}
+
+/** An eighth of the machine's memory for PostgreSQL's buffer pool, within 128 MB and 1 GB. */
+function sharedBuffersMb(): number {
+  return Math.max(128, Math.min(1024, Math.floor(totalmem() / 8 / 1024 / 1024)));
 }
