@@ -6,7 +6,9 @@
  *   4. `personsByIdNumbers` with 50 IDs per request on the full hub, in persons/s;
  *   5. with BENCH_WORKERS > 1, the hub as that many processes sharing the port (node:cluster);
  *   6. a soak: the hub at 70% of its own peak (open loop: requests sent when due, latency counted
- *      from then), with its latency and memory per window.
+ *      from then), with its latency and memory per window, and what the hub's own `/metrics` saw
+ *      in that window (its CPU, audit batches, GC time, event-loop delay, answers over 50 ms), so
+ *      that a slow window says whether the hub, its database or the load generator was slow.
  * Each server runs in a process of its own (`bench/servers.ts`), so its CPU time per request and
  * its memory are its own; the load comes from this process. Targets: full ≥ 0.8 × minimal
  * requests/s; batched persons/s ≥ 0.4 × bare pg; soak p99 < 50 ms with memory flat; hub RSS < 250 MB.
@@ -214,14 +216,16 @@ async function soakAt(server: Server, rate: number, requests: string[], headers:
     const batches = d('huitong_audit_flush_seconds_count');
     const slowest = (le: string) => d(`huitong_audit_flush_seconds_bucket{le="${le}"}`);
     const served = d('huitong_graphql_request_duration_seconds_count');
-    const slowServed = served - d('huitong_graphql_request_duration_seconds_bucket{le="0.1"}');
+    // The target's 50 ms, as the hub timed its answers (from the parsed request to the result): what is
+    // over it here is the hub's; what the load generator sees beyond that is the wire and itself.
+    const slowServed = served - d('huitong_graphql_request_duration_seconds_bucket{le="0.05"}');
     const ms = (seconds: number | undefined) => ((seconds ?? NaN) * 1000).toFixed(0);
     const audit = batches ? `audit ${(d('huitong_audit_batch_entries_sum') / batches).toFixed(1)} entries/batch, ${((d('huitong_audit_flush_seconds_sum') / batches) * 1000).toFixed(1)} ms/batch` : 'audit idle';
     process.stdout.write(
       `   ${String(done + seconds).padStart(4)} s: ${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, RSS ${fmt(rssMb(server))} MB; ` +
         `hub CPU ${cpuPct.toFixed(0)}%, ${audit}, GC ${(d('huitong_process_nodejs_gc_duration_seconds_sum') * 1000).toFixed(0)} ms, ` +
         `event-loop delay p99 ${ms(after.get('huitong_process_nodejs_eventloop_lag_p99_seconds'))} max ${ms(after.get('huitong_process_nodejs_eventloop_lag_max_seconds'))} ms, ` +
-        `over 100 ms in the hub: ${fmt(slowServed)} of ${fmt(served)} answers, ${fmt(batches - slowest('0.1'))} audit batches\n`,
+        `in the hub over 50 ms: ${fmt(slowServed)} of ${fmt(served)} answers, ${fmt(batches - slowest('0.05'))} audit batches\n`,
     );
   }
   const sorted = windows.map((w) => w.p50).sort((a, b) => a - b);
