@@ -211,7 +211,7 @@ async function soakAt(server: Server, rate: number, requests: string[], headers:
     clearInterval(sampler);
     if (r.failed) throw new Error(`soak: ${r.failed} requests failed`);
     windows.push(r);
-    // What the hub itself saw in the window: where a latency came from (audit commits, the pool, the event loop, GC).
+    // What the hub itself saw in the window, from its /metrics before and after.
     const d = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
     const batches = d('huitong_audit_flush_seconds_count');
     const slowest = (le: string) => d(`huitong_audit_flush_seconds_bucket{le="${le}"}`);
