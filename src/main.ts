@@ -200,6 +200,7 @@ async function startSimulators(config: Config, logger: Logger): Promise<{ env: R
 
 async function firstRuns(exchange: Exchange, logger: Logger): Promise<void> {
   for (const d of exchange.definitions.values()) {
+    if (exchange.stopped) return;
     if (d.kind === 'lookup' || d.enabled === false) continue;
     const result = await exchange.run(d.id, { startedBy: 'start' }).catch((err: Error) => ({ state: 'failed', error: err.message }));
     logger.info({ connector: d.id, ...result }, 'first sync of the demo');

@@ -164,9 +164,16 @@ export class Exchange {
     return d;
   }
 
+  /** Whether the hub is shutting down (`stop`): no run starts after it. */
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   /** Runs a connector to its end. */
   run(id: string, options: { full?: boolean; startedBy: string; progress?: (c: RunCounts) => void; signal?: AbortSignal }): Promise<RunResult> {
     const definition = this.definition(id);
+    // A run started now would outlive the pool it writes through (closed once the runs are idle).
+    if (this.stopped) return Promise.resolve({ state: 'busy', runId: null, reason: 'the hub is shutting down: the next start runs it' });
     const signal = options.signal ? AbortSignal.any([options.signal, this.stopping.signal]) : this.stopping.signal;
     const running = runConnector(this.pool, this.logger, definition, { ...options, signal, env: this.env }).finally(() => this.active.delete(id));
     this.active.set(id, running);
