@@ -268,10 +268,7 @@ class BatchStep {
     const { page, fetchedAt, quarantine, batch, rawByKey, duplicatesChanged } = prepared;
     await this.keepStatistics();
     const ctx = { resourceCode: this.resource.code, resourceVersion: this.resource.version, sourceSystem: this.system, fetchedAt };
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('begin');
+    return inTransaction(this.pool, async (client) => {
       // Every statement of a batch reaches rows by key or id. A table growing during a run has
       // statistics of when it was small, and the planner would then scan it whole for the batch's
       // keys, a cost that grows with the table: index probes it is.
@@ -332,14 +329,8 @@ class BatchStep {
         );
       }
       await page.inTransaction?.(client);
-      await client.query('commit');
       return counts;
-    } catch (err) {
-      await client.query('rollback').catch((e: Error) => (broken = e));
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   /**
