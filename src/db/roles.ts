@@ -15,6 +15,8 @@ export const RUNTIME_GROUP = 'huitong_runtime';
 export const EMBEDDED_RUNTIME_USER = 'huitong_app';
 const AUDIT_APPEND_ONLY = ['audit_entry', 'audit_checkpoint'];
 const AUDIT_READ_ONLY = ['audit_head'];
+/** Tables connector runs write in bulk (and analyse as they grow them). */
+const INGEST_TABLES = ['department_record', 'person', 'household', 'legal_entity', 'property_unit', 'city_component', 'sync_seen_key'];
 
 const ident = (name: string) => pg.Client.prototype.escapeIdentifier(name);
 
@@ -23,9 +25,6 @@ const ident = (name: string) => pg.Client.prototype.escapeIdentifier(name);
  * included: run after every migration, as the owner), and makes `runtimeUser` a member when it is
  * another role than the owner. Idempotent.
  */
-/** Tables connector runs write in bulk (and analyse as they grow them). */
-const INGEST_TABLES = ['department_record', 'person', 'household', 'legal_entity', 'property_unit', 'city_component', 'sync_seen_key'];
-
 export async function grantRuntime(ownerUrl: string, runtimeUser: string | null): Promise<void> {
   const client = new pg.Client(ownerUrl);
   await client.connect();
